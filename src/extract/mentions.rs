@@ -1,0 +1,4 @@
+//! Mentions in edit summaries. STUB: to be implemented.
+pub fn mentions(_summary: &str) -> Vec<String> {
+    Vec::new()
+}

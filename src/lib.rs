@@ -1,0 +1,32 @@
+//! wikiwatch watches every Wikimedia wiki in real time and serves three jobs
+//! from one ingest of Wikimedia EventStreams: hashtag tracking, live edit
+//! feeds, and a log of external links added and removed.
+//!
+//! The modules follow the data flow:
+//!
+//! - [`sse`]: the Server-Sent Events parser and writer.
+//! - [`event`]: the upstream event model and its normalisation.
+//! - [`extract`]: pure rules for hashtags, mentions, autocomments, editors and links.
+//! - [`ingest`]: the upstream client and the pipeline that batches events into the store.
+//! - [`store`]: the `Store` trait and its SQLite backend; the only module with SQL.
+//! - [`http`]: the web server (status, metrics, API, pages).
+//! - [`replay`]: a local EventStreams server over recorded and synthetic events.
+//! - [`synth`]: a deterministic generator of realistic events.
+//! - [`telemetry`]: named counters shared by every stage.
+//! - [`config`]: configuration from flags, environment and a TOML file.
+//! - [`app`]: wiring: builds the stages and runs them until shutdown.
+//! - [`cli`]: the command-line interface.
+
+pub mod app;
+pub mod bench;
+pub mod cli;
+pub mod config;
+pub mod event;
+pub mod extract;
+pub mod http;
+pub mod ingest;
+pub mod replay;
+pub mod sse;
+pub mod store;
+pub mod synth;
+pub mod telemetry;

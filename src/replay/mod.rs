@@ -1,0 +1,1 @@
+//! A local EventStreams for offline use, demos and tests. STUB: to be implemented.

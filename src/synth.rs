@@ -1,0 +1,1 @@
+//! Deterministic synthetic events. STUB: to be implemented.
