@@ -1,1 +1,161 @@
-//! app: in progress.
+//! Wiring: builds the store, telemetry, web server and ingest from
+//! [`Settings`] and runs them until shutdown.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{LogFormat, Settings};
+use crate::event::Event;
+use crate::http::{AppState, Application};
+use crate::ingest::{self, IngestError, IngestOptions};
+use crate::store::{self, StoreError};
+use crate::telemetry::Telemetry;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}; choose another address with --listen")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error("web server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Sets up logging once: text or JSON lines on stderr, filtered by `RUST_LOG`
+/// (default `info`).
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text | LogFormat::Auto => builder.try_init(),
+    };
+}
+
+/// Cancels `token` on SIGINT or SIGTERM.
+pub fn cancel_on_signals(token: CancellationToken) {
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                        let _ = ctrl_c.await;
+                        token.cancel();
+                        return;
+                    }
+                };
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("stopping: writing the pending batch and its position");
+        token.cancel();
+    });
+}
+
+/// A progress line on a terminal while catching up; a periodic log line otherwise.
+fn spawn_progress(telemetry: Arc<Telemetry>, interactive: bool, shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(if interactive {
+            Duration::from_secs(1)
+        } else {
+            Duration::from_secs(60)
+        });
+        tick.tick().await;
+        let mut last_total = telemetry.total_events();
+        let mut last_at = std::time::Instant::now();
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = tick.tick() => {}
+            }
+            let total = telemetry.total_events();
+            let secs = last_at.elapsed().as_secs_f64().max(1e-3);
+            let rate = (total - last_total) as f64 / secs;
+            last_total = total;
+            last_at = std::time::Instant::now();
+            let lag = telemetry
+                .lag_seconds()
+                .map(|l| format!("{l:.0} s"))
+                .unwrap_or_else(|| "–".into());
+            if interactive {
+                eprint!("\r\x1b[2K{total} events, {rate:.0}/s, lag {lag}");
+            } else {
+                tracing::info!(events = total, events_per_second = rate as u64, lag = %lag, "progress");
+            }
+        }
+        if interactive {
+            eprintln!();
+        }
+    });
+}
+
+/// Runs the main job until `shutdown`. Prints `listening on http://ADDR` on
+/// stdout once the web server is bound (tests and scripts read it).
+pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), AppError> {
+    if !settings.contact_given {
+        tracing::warn!(
+            "no --contact given: Wikimedia's User-Agent policy asks for a way to reach you (a URL or e-mail)"
+        );
+    }
+    let store = store::open(&settings.db).await?;
+    let telemetry = Arc::new(Telemetry::new());
+    let (live, _) = broadcast::channel::<Arc<Event>>(4096);
+    let app = Application::build(
+        settings.listen,
+        AppState {
+            store: Arc::clone(&store),
+            telemetry: Arc::clone(&telemetry),
+            upstream: settings.upstream.clone(),
+        },
+    )
+    .await
+    .map_err(|source| AppError::Listen {
+        addr: settings.listen,
+        source,
+    })?;
+    let addr = app.local_addr().map_err(AppError::Serve)?;
+    println!("listening on http://{addr}");
+    tracing::info!(%addr, db_backend = store.backend(), upstream = %settings.upstream, "wikiwatch started");
+
+    let server_stop = CancellationToken::new();
+    let server = tokio::spawn(app.run(server_stop.clone()));
+    let interactive = settings.log_format == LogFormat::Auto && std::io::stderr().is_terminal();
+    spawn_progress(Arc::clone(&telemetry), interactive, shutdown.clone());
+
+    let result = ingest::run(
+        IngestOptions::from_settings(&settings),
+        store,
+        telemetry,
+        shutdown.clone(),
+        Some(live),
+    )
+    .await;
+    server_stop.cancel();
+    let served = server.await;
+    result?;
+    match served {
+        Ok(r) => r.map_err(AppError::Serve),
+        Err(e) => Err(AppError::Serve(std::io::Error::other(e))),
+    }
+}

@@ -33,6 +33,15 @@ impl Default for HashtagRules {
     }
 }
 
+impl HashtagRules {
+    pub fn with_excluded<'a>(words: impl IntoIterator<Item = &'a str>) -> Self {
+        HashtagRules {
+            excluded: words.into_iter().map(hashtag_key).collect(),
+            max_chars: 128,
+        }
+    }
+}
+
 /// NFC + lowercase.
 pub fn hashtag_key(tag: &str) -> String {
     tag.to_lowercase()

@@ -1,0 +1,77 @@
+//! The web server: operational endpoints now, the API, pages and feeds as
+//! they are built. It reads the store and telemetry; it never drives ingest.
+//!
+//! [`Application::build`] binds the listener (port 0 picks a free port, which
+//! is how tests run it) and [`Application::run`] serves until shutdown.
+
+mod error;
+mod pages;
+mod status;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use error::ApiError;
+pub use status::Status;
+
+use crate::store::Store;
+use crate::telemetry::Telemetry;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub telemetry: Arc<Telemetry>,
+    /// Upstream URL as configured (shown in status).
+    pub upstream: String,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/healthz", get(status::healthz))
+        .route("/api/status", get(status::status))
+        .route("/metrics", get(status::metrics))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!("no such page or endpoint: {}", uri.path()))
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Application {
+    /// Binds `addr` and prepares the routes.
+    pub async fn build(addr: SocketAddr, state: AppState) -> std::io::Result<Application> {
+        let listener = TcpListener::bind(addr).await?;
+        Ok(Application {
+            listener,
+            router: router(state),
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` is cancelled.
+    pub async fn run(self, shutdown: CancellationToken) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+    }
+}

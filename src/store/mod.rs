@@ -1,0 +1,93 @@
+//! Storage: the [`Store`] trait and its backends. This is the only module that
+//! holds SQL.
+//!
+//! Callers never know which backend they talk to: [`open`] picks one from the
+//! database URL (`sqlite:PATH`, a bare path, or `postgres://…`). Every write
+//! goes through [`Store::write_batch`], which applies a [`Batch`] and the
+//! stream position in one transaction and is idempotent: replaying events that
+//! are already stored changes nothing.
+
+mod batch;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+pub use batch::{Batch, HashtagEdit, LinkAction, LinkChangeRow, Op, PageEventRow, WriteOutcome};
+pub use sqlite::SqliteStore;
+
+/// Errors from any backend. Messages name what failed and, where there is one,
+/// the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("SQLite error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("could not open database {url:?}: {reason}")]
+    Open { url: String, reason: String },
+    #[error(
+        "unsupported database URL {0:?}: use sqlite:PATH (the default is sqlite:./wikiwatch.db) or postgres://USER@HOST:PORT/DB"
+    )]
+    UnsupportedUrl(String),
+    #[error("the store's writer has stopped; see the earlier error in the log")]
+    WriterGone,
+    #[error("migration {version} failed: {reason}")]
+    Migration { version: i64, reason: String },
+    #[error("store task failed: {0}")]
+    Task(String),
+}
+
+/// Row count of one table, for `/api/status`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TableCount {
+    pub table: String,
+    pub rows: i64,
+}
+
+/// The storage interface. Implemented by SQLite now and PostgreSQL next, with
+/// one conformance suite for both.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Applies the batch and stores its position in one transaction.
+    async fn write_batch(&self, batch: Batch) -> Result<WriteOutcome, StoreError>;
+
+    /// The stored stream position (the SSE `id` to resume from), if any.
+    async fn position(&self) -> Result<Option<String>, StoreError>;
+
+    /// Rows per table, maintained incrementally so this is cheap at any size.
+    async fn table_counts(&self) -> Result<Vec<TableCount>, StoreError>;
+
+    /// Every stored row in a canonical text form, sorted, without surrogate
+    /// keys: two stores with equal dumps hold the same data. Meant for tests
+    /// and for `wikiwatch dump`; it reads everything.
+    async fn dump(&self) -> Result<Vec<String>, StoreError>;
+}
+
+/// Opens the store named by `url`, applying migrations.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    let url = url.trim();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Err(StoreError::Open {
+            url: "postgres://…".into(),
+            reason: "this build has no PostgreSQL backend yet".into(),
+        });
+    }
+    let path = if let Some(p) = url.strip_prefix("sqlite://") {
+        p
+    } else if let Some(p) = url.strip_prefix("sqlite:") {
+        p
+    } else if url.contains("://") {
+        return Err(StoreError::UnsupportedUrl(url.to_owned()));
+    } else {
+        url
+    };
+    if path.is_empty() {
+        return Err(StoreError::UnsupportedUrl(url.to_owned()));
+    }
+    let store = SqliteStore::open(std::path::Path::new(path)).await?;
+    Ok(Arc::new(store))
+}
