@@ -110,6 +110,56 @@ fn spawn_progress(telemetry: Arc<Telemetry>, interactive: bool, shutdown: Cancel
     });
 }
 
+/// Ingests whenever this process holds the store's ingest lease; otherwise
+/// waits (serving reads meanwhile) to take over when the holder goes away.
+async fn ingest_while_leased(
+    settings: &Settings,
+    store: Arc<dyn store::Store>,
+    telemetry: Arc<Telemetry>,
+    shutdown: CancellationToken,
+    live: broadcast::Sender<Arc<Event>>,
+) -> Result<(), AppError> {
+    loop {
+        telemetry
+            .ingesting
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        let Some(lease) = store.acquire_ingest_lease(shutdown.clone()).await? else {
+            return Ok(());
+        };
+        telemetry
+            .ingesting
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        tracing::info!("holding the ingest lease; ingesting");
+        let stop = CancellationToken::new();
+        let relay = {
+            let (stop, shutdown, lost) = (stop.clone(), shutdown.clone(), lease.lost.clone());
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = shutdown.cancelled() => {}
+                    _ = lost.cancelled() => {}
+                }
+                stop.cancel();
+            })
+        };
+        let result = ingest::run(
+            IngestOptions::from_settings(settings),
+            Arc::clone(&store),
+            Arc::clone(&telemetry),
+            stop,
+            Some(live.clone()),
+        )
+        .await;
+        relay.abort();
+        let lost = lease.lost.is_cancelled();
+        drop(lease);
+        result?;
+        if shutdown.is_cancelled() || !lost {
+            return Ok(());
+        }
+        tracing::warn!("lost the ingest lease; waiting to take it again");
+    }
+}
+
 /// Runs the main job until `shutdown`. Prints `listening on http://ADDR` on
 /// stdout once the web server is bound (tests and scripts read it).
 pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), AppError> {
@@ -143,14 +193,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
     let interactive = settings.log_format == LogFormat::Auto && std::io::stderr().is_terminal();
     spawn_progress(Arc::clone(&telemetry), interactive, shutdown.clone());
 
-    let result = ingest::run(
-        IngestOptions::from_settings(&settings),
-        store,
-        telemetry,
-        shutdown.clone(),
-        Some(live),
-    )
-    .await;
+    let result = ingest_while_leased(&settings, store, telemetry, shutdown, live).await;
     server_stop.cancel();
     let served = server.await;
     result?;

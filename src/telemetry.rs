@@ -51,6 +51,8 @@ pub struct Telemetry {
     /// Connections opened to the upstream after the first.
     pub reconnects: AtomicU64,
     pub upstream_connected: AtomicBool,
+    /// True while this process holds the ingest lease.
+    pub ingesting: AtomicBool,
     pub batches_written: AtomicU64,
     pub store_errors: AtomicU64,
     /// Rows inserted by the store since start, by kind.

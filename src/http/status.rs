@@ -21,6 +21,8 @@ pub async fn healthz() -> &'static str {
 pub struct Status {
     pub version: &'static str,
     pub backend: &'static str,
+    /// `ingesting`, or `standby` while another process holds the ingest lease.
+    pub role: &'static str,
     pub upstream: UpstreamStatus,
     /// The SSE id ingest would resume from.
     pub position: Option<String>,
@@ -60,6 +62,11 @@ pub async fn collect(state: &AppState) -> Result<Status, ApiError> {
     Ok(Status {
         version: env!("CARGO_PKG_VERSION"),
         backend: state.store.backend(),
+        role: if t.ingesting.load(Ordering::Relaxed) {
+            "ingesting"
+        } else {
+            "standby"
+        },
         upstream: UpstreamStatus {
             url: state.upstream.clone(),
             connected: t.upstream_connected.load(Ordering::Relaxed),

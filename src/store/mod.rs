@@ -45,6 +45,16 @@ pub struct TableCount {
     pub rows: i64,
 }
 
+/// Permission to ingest, held while this process is the one writing the
+/// stream into the database. `lost` is cancelled if the permission goes away
+/// (for PostgreSQL, when the connection holding the advisory lock dies), and
+/// ingest must then stop. Dropping the lease releases it.
+pub struct IngestLease {
+    pub lost: tokio_util::sync::CancellationToken,
+    /// Whatever keeps the permission alive (a lock file, a connection).
+    pub guard: Box<dyn std::any::Any + Send + Sync>,
+}
+
 /// The storage interface. Implemented by SQLite now and PostgreSQL next, with
 /// one conformance suite for both.
 #[async_trait]
@@ -60,6 +70,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// Rows per table, maintained incrementally so this is cheap at any size.
     async fn table_counts(&self) -> Result<Vec<TableCount>, StoreError>;
+
+    /// Waits until this process may ingest: exactly one process per database
+    /// ingests at a time; the others serve reads and wait here to take over.
+    /// Returns `None` if `shutdown` is cancelled first.
+    async fn acquire_ingest_lease(
+        &self,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> Result<Option<IngestLease>, StoreError>;
 
     /// Every stored row in a canonical text form, sorted, without surrogate
     /// keys: two stores with equal dumps hold the same data. Meant for tests

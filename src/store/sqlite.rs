@@ -12,10 +12,11 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 
 use super::{
-    Batch, HashtagEdit, LinkAction, LinkChangeRow, Op, PageEventRow, Store, StoreError, TableCount,
-    WriteOutcome,
+    Batch, HashtagEdit, IngestLease, LinkAction, LinkChangeRow, Op, PageEventRow, Store,
+    StoreError, TableCount, WriteOutcome,
 };
 use crate::telemetry::now_ms;
 
@@ -567,6 +568,55 @@ impl Store for SqliteStore {
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
         .await
+    }
+
+    async fn acquire_ingest_lease(
+        &self,
+        shutdown: CancellationToken,
+    ) -> Result<Option<IngestLease>, StoreError> {
+        // An exclusive lock on a file beside the database keeps a second
+        // process from ingesting into the same SQLite file.
+        let lock_path = {
+            let mut p = self.path.clone().into_os_string();
+            p.push(".ingest-lock");
+            PathBuf::from(p)
+        };
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| StoreError::Open {
+                url: lock_path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        let mut warned = false;
+        loop {
+            match file.try_lock() {
+                Ok(()) => {
+                    return Ok(Some(IngestLease {
+                        lost: CancellationToken::new(),
+                        guard: Box::new(file),
+                    }));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    if !warned {
+                        tracing::warn!(lock = %lock_path.display(), "another process is ingesting into this database; waiting to take over");
+                        warned = true;
+                    }
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(StoreError::Open {
+                        url: lock_path.display().to_string(),
+                        reason: e.to_string(),
+                    });
+                }
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return Ok(None),
+                _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+            }
+        }
     }
 
     async fn dump(&self) -> Result<Vec<String>, StoreError> {
