@@ -54,6 +54,8 @@ pub struct Telemetry {
     /// True while this process holds the ingest lease.
     pub ingesting: AtomicBool,
     pub batches_written: AtomicU64,
+    /// Events covered by committed batches (skipped events included).
+    pub events_committed: AtomicU64,
     pub store_errors: AtomicU64,
     /// Rows inserted by the store since start, by kind.
     pub hashtag_edits_stored: AtomicU64,

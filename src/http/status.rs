@@ -53,6 +53,7 @@ pub struct Counters {
     pub duplicates: u64,
     pub hashtags_too_long: u64,
     pub batches_written: u64,
+    pub events_committed: u64,
     pub store_errors: u64,
 }
 
@@ -86,6 +87,7 @@ pub async fn collect(state: &AppState) -> Result<Status, ApiError> {
             duplicates: t.duplicates.load(Ordering::Relaxed),
             hashtags_too_long: t.hashtags_too_long.load(Ordering::Relaxed),
             batches_written: t.batches_written.load(Ordering::Relaxed),
+            events_committed: t.events_committed.load(Ordering::Relaxed),
             store_errors: t.store_errors.load(Ordering::Relaxed),
         },
         rows: state.store.table_counts().await?,

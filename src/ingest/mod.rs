@@ -194,6 +194,9 @@ async fn write(
                 Ok(outcome) => {
                     telemetry.batches_written.fetch_add(1, Ordering::Relaxed);
                     telemetry
+                        .events_committed
+                        .fetch_add(batch.events, Ordering::Relaxed);
+                    telemetry
                         .hashtag_edits_stored
                         .fetch_add(outcome.hashtag_edits, Ordering::Relaxed);
                     telemetry
