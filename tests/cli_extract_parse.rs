@@ -90,7 +90,10 @@ fn parse_normalises_real_ndjson_and_sse_transcripts() {
     }
     let first = &out[0];
     assert_eq!(first["title"], "EFL Championship");
-    assert_eq!(first["section"], "League champions, runners-up and play-off finalists");
+    assert_eq!(
+        first["section"],
+        "League champions, runners-up and play-off finalists"
+    );
     assert_eq!(first["dt_ms"], 1_690_617_099_000i64);
 
     let sse = std::fs::read_to_string(fixtures().join("real/wiki_visualizer_example.events"))

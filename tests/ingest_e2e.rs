@@ -141,7 +141,10 @@ async fn kill_dash_nine_mid_stream_then_resume_matches_an_uninterrupted_run() {
     let db = db_url(dir.path(), "interrupted.db");
     let mut first = run(&up, &db, &["--batch-events", "250"], dir.path());
     let s = wait_committed(&first, 1000).await;
-    assert!(counter(&s, "events_committed") < REAL_EVENTS, "too late to interrupt");
+    assert!(
+        counter(&s, "events_committed") < REAL_EVENTS,
+        "too late to interrupt"
+    );
     first.kill9();
 
     let up = replay(&["--pace", "fast"], dir.path());
@@ -212,7 +215,10 @@ async fn injected_faults_lose_nothing() {
 #[tokio::test]
 async fn a_silent_upstream_is_reconnected_after_the_idle_timeout() {
     let dir = tempfile::tempdir().unwrap();
-    let up = replay(&["--pace", "fast", "--stall-after-events", "2500"], dir.path());
+    let up = replay(
+        &["--pace", "fast", "--stall-after-events", "2500"],
+        dir.path(),
+    );
     let db = db_url(dir.path(), "idle.db");
     let app = run(
         &up,
