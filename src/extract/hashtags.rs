@@ -163,15 +163,6 @@ fn is_temporary_batch(key: &str) -> bool {
         .is_some_and(|d| d.len() == 13 && d.bytes().all(|b| b.is_ascii_digit()))
 }
 
-impl HashtagRules {
-    pub fn with_excluded<'a>(words: impl IntoIterator<Item = &'a str>) -> Self {
-        HashtagRules {
-            excluded: words.into_iter().map(hashtag_key).collect(),
-            max_chars: 128,
-        }
-    }
-}
-
 /// NFC + lowercase.
 pub fn hashtag_key(tag: &str) -> String {
     if tag.is_ascii() {
