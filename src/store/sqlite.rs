@@ -157,10 +157,30 @@ fn apply(conn: &mut Connection, batch: Batch) -> Result<WriteOutcome, StoreError
     let tx = conn.transaction()?;
     let mut outcome = WriteOutcome::default();
     let mut counts = [0i64; 6];
+    // The links of one event arrive as consecutive ops; the event's row in
+    // link_change_events decides once whether they are new.
+    let mut gate: Option<(&str, bool)> = None;
     for op in &batch.ops {
         match op {
             Op::HashtagEdit(e) => insert_hashtag_edit(&tx, e, &mut outcome, &mut counts)?,
-            Op::Link(l) => insert_link(&tx, l, &mut outcome, &mut counts)?,
+            Op::Link(l) => {
+                let is_new = match gate {
+                    Some((id, is_new)) if id == l.meta_id => is_new,
+                    _ => {
+                        let is_new = tx
+                            .prepare_cached(
+                                "INSERT INTO link_change_events (meta_id) VALUES (?1) ON CONFLICT DO NOTHING",
+                            )?
+                            .execute([&l.meta_id])?
+                            > 0;
+                        gate = Some((l.meta_id.as_str(), is_new));
+                        is_new
+                    }
+                };
+                if is_new {
+                    insert_link(&tx, l, &mut outcome, &mut counts)?;
+                }
+            }
             Op::PageDeleted(p) => page_deleted(&tx, p, &mut outcome, &mut counts)?,
             Op::PageRestored(p) => page_restored(&tx, p, &mut outcome, &mut counts)?,
         }
@@ -284,8 +304,7 @@ fn insert_link(
                 performer_registration_ms, performer_edit_count, time_ms, url, scheme, host, domain,
                 rhost, wrapper_kind, wrapper_host, error)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                ?19, ?20, ?21, ?22, ?23, ?24)
-             ON CONFLICT DO NOTHING",
+                ?19, ?20, ?21, ?22, ?23, ?24)",
         )?
         .execute(params![
             l.meta_id,
@@ -324,28 +343,29 @@ fn insert_link(
     counts[LINK_EVENTS] += 1;
     match l.action {
         LinkAction::Added => {
-            let existed: bool = tx
-                .prepare_cached(
-                    "SELECT 1 FROM page_links WHERE wiki = ?1 AND page_id = ?2 AND raw = ?3",
-                )?
-                .exists(params![l.wiki, l.page_id, l.link.raw])?;
-            tx.prepare_cached(
-                "INSERT INTO page_links (wiki, page_id, raw, page_title, page_namespace, deleted, last_event_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)
-                 ON CONFLICT (wiki, page_id, raw) DO UPDATE SET deleted = 0,
-                     last_event_id = excluded.last_event_id, page_title = excluded.page_title,
-                     page_namespace = excluded.page_namespace",
-            )?
-            .execute(params![
+            let params = params![
                 l.wiki,
                 l.page_id,
                 l.link.raw,
                 l.page_title,
                 l.page_namespace,
                 event_id
-            ])?;
-            if !existed {
+            ];
+            let added = tx
+                .prepare_cached(
+                    "INSERT INTO page_links (wiki, page_id, raw, page_title, page_namespace, deleted, last_event_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6) ON CONFLICT DO NOTHING",
+                )?
+                .execute(params)?;
+            if added > 0 {
                 counts[PAGE_LINKS] += 1;
+            } else {
+                tx.prepare_cached(
+                    "UPDATE page_links SET deleted = 0, last_event_id = ?6, page_title = ?4,
+                         page_namespace = ?5
+                     WHERE wiki = ?1 AND page_id = ?2 AND raw = ?3",
+                )?
+                .execute(params)?;
             }
         }
         LinkAction::Removed => {

@@ -96,9 +96,13 @@ CREATE TABLE link_events (
     rhost TEXT,
     wrapper_kind TEXT,
     wrapper_host TEXT,
-    error TEXT,
-    UNIQUE (meta_id, action, raw)
+    error TEXT
 );
+-- One row per page-links-change event stored: the gate that makes replaying
+-- an event's links a no-op, cheaper than a unique index over every link.
+CREATE TABLE link_change_events (
+    meta_id TEXT PRIMARY KEY
+) WITHOUT ROWID;
 CREATE INDEX link_events_time ON link_events (time_ms);
 CREATE INDEX link_events_domain_time ON link_events (domain, time_ms);
 CREATE INDEX link_events_rhost ON link_events (rhost, time_ms);
