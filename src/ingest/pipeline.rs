@@ -164,11 +164,18 @@ impl Pipeline {
                 })));
             }
             Event::PageLinksChange(l) => {
+                // MediaWiki lists a URL once per array; should one repeat, it
+                // is one change, as a unique key on (event, action, URL) would say.
+                let mut seen = std::collections::HashSet::new();
                 for raw in &l.added {
-                    self.push_link(l, raw, LinkAction::Added);
+                    if seen.insert((LinkAction::Added, raw.as_str())) {
+                        self.push_link(l, raw, LinkAction::Added);
+                    }
                 }
                 for raw in &l.removed {
-                    self.push_link(l, raw, LinkAction::Removed);
+                    if seen.insert((LinkAction::Removed, raw.as_str())) {
+                        self.push_link(l, raw, LinkAction::Removed);
+                    }
                 }
             }
             Event::PageDelete(p) => self.batch.ops.push(Op::PageDeleted(Box::new(page_row(p)))),

@@ -57,7 +57,7 @@ pub struct HashtagEdit {
 }
 
 /// How a link event came about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LinkAction {
     Added,
