@@ -1,1 +1,239 @@
-//! bench: in progress.
+//! `wikiwatch bench`: measured throughput, both sides of every ratio in one run.
+//!
+//! `bench ingest` generates a deterministic synthetic stream, measures how fast
+//! serde_json alone parses its bytes, then serves the same events from the
+//! replay server on loopback and ingests them end to end (HTTP, SSE parsing,
+//! decoding, extraction, batching, SQLite or PostgreSQL commits) with the same
+//! code `wikiwatch run` uses. Results go to stdout as a table and, with
+//! `--json`, as one JSON object.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::RunArgs;
+use crate::ingest::{self, IngestOptions};
+use crate::replay::{self, Corpus, Pace, ReplayOptions};
+use crate::store;
+use crate::synth::Synth;
+use crate::telemetry::Telemetry;
+
+#[derive(Args, Debug, Clone)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub what: BenchKind,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum BenchKind {
+    /// End-to-end ingest of a synthetic stream beside the raw JSON parse rate.
+    Ingest(IngestBenchArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct IngestBenchArgs {
+    /// Events in the synthetic stream.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub events: u64,
+    /// Seed of the synthetic stream.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Database to ingest into; a fresh temporary SQLite file by default.
+    #[arg(long)]
+    pub db: Option<String>,
+    /// Events per write transaction.
+    #[arg(long, default_value_t = 5000)]
+    pub batch_events: usize,
+    /// Print the result as one JSON object too.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error("ingest stopped early: {0}")]
+    Ingest(String),
+}
+
+#[derive(Debug, Serialize)]
+pub struct IngestBenchResult {
+    pub events: u64,
+    pub bytes: u64,
+    pub generate_seconds: f64,
+    /// serde_json validating each event without building anything (`IgnoredAny`).
+    pub parse_ignored_per_sec: f64,
+    /// serde_json into a `serde_json::Value` tree.
+    pub parse_value_per_sec: f64,
+    /// serde_json into wikiwatch's borrowed `RawEvent`.
+    pub parse_typed_per_sec: f64,
+    /// End to end: replay server → HTTP → SSE → decode → extract → store commit.
+    pub ingest_per_sec: f64,
+    pub ingest_seconds: f64,
+    pub ingest_vs_raw_parse: f64,
+    pub backend: &'static str,
+    pub rows: Vec<store::TableCount>,
+}
+
+fn rate(n: u64, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64().max(1e-9)
+}
+
+pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
+    match args.what {
+        BenchKind::Ingest(a) => {
+            let json = a.json;
+            let r = ingest_bench(a).await?;
+            println!("events                      {:>12}", r.events);
+            println!("bytes of JSON               {:>12}", r.bytes);
+            println!("backend                     {:>12}", r.backend);
+            println!(
+                "raw parse, IgnoredAny       {:>12.0} events/s",
+                r.parse_ignored_per_sec
+            );
+            println!(
+                "raw parse, serde_json::Value{:>12.0} events/s",
+                r.parse_value_per_sec
+            );
+            println!(
+                "raw parse, typed RawEvent   {:>12.0} events/s",
+                r.parse_typed_per_sec
+            );
+            println!(
+                "end-to-end ingest           {:>12.0} events/s ({:.2} s)",
+                r.ingest_per_sec, r.ingest_seconds
+            );
+            println!(
+                "ingest / raw parse          {:>12.1} %",
+                r.ingest_vs_raw_parse * 100.0
+            );
+            for row in &r.rows {
+                println!("rows {:<22} {:>12}", row.table, row.rows);
+            }
+            if json {
+                println!("{}", serde_json::to_string(&r).unwrap_or_default());
+            }
+            Ok(())
+        }
+    }
+}
+
+pub async fn ingest_bench(args: IngestBenchArgs) -> Result<IngestBenchResult, BenchError> {
+    // 1. The stream, generated once and held in memory.
+    let started = Instant::now();
+    let synth = Synth::new(args.seed, 1_767_225_600_000, 1000.0);
+    let mut text = String::new();
+    for ev in synth.iter(0..args.events) {
+        text.push_str(&ev.json);
+        text.push('\n');
+    }
+    let generate_seconds = started.elapsed().as_secs_f64();
+    let bytes = text.len() as u64;
+    eprintln!(
+        "generated {} events ({:.0} MB) in {generate_seconds:.1} s",
+        args.events,
+        bytes as f64 / 1e6
+    );
+
+    // 2. Raw parse rates of the same bytes.
+    let lines: Vec<&[u8]> = text.lines().map(str::as_bytes).collect();
+    let t = Instant::now();
+    for l in &lines {
+        let _: Result<serde::de::IgnoredAny, _> = serde_json::from_slice(l);
+    }
+    let parse_ignored_per_sec = rate(args.events, t.elapsed());
+    let t = Instant::now();
+    for l in &lines {
+        let _: Result<serde_json::Value, _> = serde_json::from_slice(l);
+    }
+    let parse_value_per_sec = rate(args.events, t.elapsed());
+    let t = Instant::now();
+    for l in &lines {
+        let _ = crate::event::parse_raw(l);
+    }
+    let parse_typed_per_sec = rate(args.events, t.elapsed());
+    drop(lines);
+
+    // 3. End to end through the replay server on loopback.
+    let corpus = Arc::new(Corpus::from_json_lines(bytes::Bytes::from(text)));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let stop = CancellationToken::new();
+    let server = {
+        let stop = stop.clone();
+        tokio::spawn(replay::serve(
+            listener,
+            Arc::clone(&corpus),
+            ReplayOptions {
+                pace: Pace::AsFastAsPossible,
+                ..Default::default()
+            },
+            async move { stop.cancelled().await },
+        ))
+    };
+    let dir = tempfile::tempdir()?;
+    let db = args
+        .db
+        .clone()
+        .unwrap_or_else(|| format!("sqlite:{}", dir.path().join("bench.db").display()));
+    let settings = RunArgs {
+        upstream: Some(format!(
+            "http://{addr}/v2/stream/recentchange,page-links-change,page-delete,page-undelete"
+        )),
+        db: Some(db.clone()),
+        batch_events: Some(args.batch_events),
+        contact: Some("wikiwatch bench".into()),
+        ..Default::default()
+    }
+    .resolve()?;
+    let store = store::open(&settings.db).await?;
+    let telemetry = Arc::new(Telemetry::new());
+    let ingest_stop = CancellationToken::new();
+    let t = Instant::now();
+    let ingest = tokio::spawn(ingest::run(
+        IngestOptions::from_settings(&settings),
+        Arc::clone(&store),
+        Arc::clone(&telemetry),
+        ingest_stop.clone(),
+        None,
+    ));
+    loop {
+        if telemetry.events_committed.load(Ordering::Relaxed) >= args.events {
+            break;
+        }
+        if ingest.is_finished() {
+            return Err(BenchError::Ingest(
+                telemetry.last_error().unwrap_or_else(|| "unknown".into()),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let elapsed = t.elapsed();
+    ingest_stop.cancel();
+    let _ = ingest.await;
+    stop.cancel();
+    let _ = server.await;
+    let ingest_per_sec = rate(args.events, elapsed);
+    Ok(IngestBenchResult {
+        events: args.events,
+        bytes,
+        generate_seconds,
+        parse_ignored_per_sec,
+        parse_value_per_sec,
+        parse_typed_per_sec,
+        ingest_per_sec,
+        ingest_seconds: elapsed.as_secs_f64(),
+        ingest_vs_raw_parse: ingest_per_sec / parse_ignored_per_sec,
+        backend: store.backend(),
+        rows: store.table_counts().await?,
+    })
+}

@@ -33,6 +33,14 @@ pub enum Command {
     },
     /// Normalise events from stdin (NDJSON or an SSE transcript): one JSON object per event.
     Parse,
+    /// Serve recorded (and synthetic) events as a local EventStreams, with pacing and fault injection.
+    ReplayServer(Box<crate::replay::ReplayArgs>),
+    /// Print a deterministic synthetic event stream (NDJSON or SSE) to stdout.
+    Synth(crate::synth::SynthArgs),
+    /// Run everything offline: the replay server over the bundled recordings plus a live synthetic feed, and the app on it.
+    Demo(crate::demo::DemoArgs),
+    /// Measure throughput (both sides of each ratio in one run).
+    Bench(crate::bench::BenchArgs),
     /// Print every stored row in a canonical, sorted text form (for comparing stores).
     Dump {
         /// Database URL, as for `run --db`.
@@ -69,6 +77,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let stdin = std::io::stdin().lock();
             let stdout = std::io::stdout().lock();
             parse_events(&Rules::default(), stdin, stdout)?;
+            Ok(())
+        }
+        Command::ReplayServer(args) => {
+            crate::app::init_logging(LogFormat::Text);
+            crate::replay::run(*args).await?;
+            Ok(())
+        }
+        Command::Synth(args) => {
+            let mut out = BufWriter::new(std::io::stdout().lock());
+            crate::synth::run(&args, &mut out)?;
+            out.flush()?;
+            Ok(())
+        }
+        Command::Demo(args) => {
+            crate::app::init_logging(LogFormat::Text);
+            let shutdown = CancellationToken::new();
+            crate::app::cancel_on_signals(shutdown.clone());
+            crate::demo::run(args, shutdown).await?;
+            Ok(())
+        }
+        Command::Bench(args) => {
+            crate::app::init_logging(LogFormat::Text);
+            crate::bench::run(args).await?;
             Ok(())
         }
         Command::Dump { db } => {

@@ -16,11 +16,14 @@
 //! - [`config`]: configuration from flags, environment and a TOML file.
 //! - [`app`]: wiring: builds the stages and runs them until shutdown.
 //! - [`cli`]: the command-line interface.
+//! - [`demo`]: the replay server and the app together, offline.
+//! - [`bench`]: throughput benchmarks with both sides of each ratio in one run.
 
 pub mod app;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod event;
 pub mod extract;
 pub mod http;

@@ -32,10 +32,11 @@ fn run(upstream: &Proc, db: &str, extra: &[&str], dir: &std::path::Path) -> Proc
         "wikiwatch tests",
         "--log-format",
         "text",
-        "--batch-max-ms",
-        "50",
         "--hashtags-include-wikidata",
     ];
+    if !extra.contains(&"--batch-max-ms") {
+        args.extend_from_slice(&["--batch-max-ms", "50"]);
+    }
     args.extend_from_slice(extra);
     Proc::start(&args, dir)
 }

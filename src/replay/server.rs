@@ -1,0 +1,820 @@
+//! The HTTP side of the replay server: `GET /v2/stream/{streams}` as
+//! EventStreams answers it, with pacing and injected faults.
+//!
+//! Each connection gets its own producer task that merges the requested
+//! topics in time order and writes framed events into a bounded channel that
+//! feeds the response body, so a slow client only slows itself.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use bytes::Bytes;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::assignment::{self, Assigned, AssignmentError, Seek};
+use super::corpus::{Corpus, DATACENTERS, Entry, canonical_stream};
+use crate::synth::Synth;
+
+/// How fast events go out.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Pace {
+    /// As fast as the client reads.
+    AsFastAsPossible,
+    /// Recorded time, sped up by the factor (1.0 is real time). Gaps longer
+    /// than `ReplayOptions::max_gap` are shortened to it.
+    Scaled(f64),
+    /// A fixed number of events per second.
+    Rate(f64),
+}
+
+impl std::str::FromStr for Pace {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Pace, String> {
+        let s = s.trim();
+        let bad = || {
+            format!(
+                "invalid pace {s:?}: use fast, realtime, xN (N times real time, e.g. x40) or N/s (events per second)"
+            )
+        };
+        match s {
+            "fast" | "max" => Ok(Pace::AsFastAsPossible),
+            "realtime" | "real-time" | "x1" => Ok(Pace::Scaled(1.0)),
+            _ => {
+                if let Some(f) = s.strip_prefix('x') {
+                    let f: f64 = f.parse().map_err(|_| bad())?;
+                    (f > 0.0).then_some(Pace::Scaled(f)).ok_or_else(bad)
+                } else if let Some(r) = s.strip_suffix("/s") {
+                    let r: f64 = r.parse().map_err(|_| bad())?;
+                    (r > 0.0).then_some(Pace::Rate(r)).ok_or_else(bad)
+                } else {
+                    Err(bad())
+                }
+            }
+        }
+    }
+}
+
+/// Faults to inject, each off by default.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// End each connection after this many events.
+    pub close_after_events: Option<u64>,
+    /// After this many events on a connection, keep it open but send nothing.
+    pub stall_after_events: Option<u64>,
+    /// After this many events on a connection, send `event: error` and end it.
+    pub error_after_events: Option<u64>,
+    /// Insert a line of broken JSON after every N events (counted over the server).
+    pub malformed_every: Option<u64>,
+    /// Insert a canary event (`meta.domain: "canary"`) after every N events
+    /// (counted over the server).
+    pub canary_every: Option<u64>,
+    /// Once per server, after this many events in all, send one event of
+    /// `oversized_bytes` bytes.
+    pub oversized_at: Option<u64>,
+    pub oversized_bytes: usize,
+    /// Answer every Nth connection with `reject_status` instead of a stream.
+    pub reject_every: Option<u64>,
+    pub reject_status: u16,
+    /// Send `retry: MS` after the preamble (EventStreams never does).
+    pub retry_ms: Option<u64>,
+}
+
+/// An endless synthetic live feed after the recordings, in real time.
+#[derive(Debug, Clone, Copy)]
+pub struct SynthFeed {
+    /// Events per second.
+    pub rate: f64,
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReplayOptions {
+    pub pace: Pace,
+    pub faults: Faults,
+    pub synth: Option<SynthFeed>,
+    /// Longest pause between two events under scaled pacing.
+    pub max_gap: Duration,
+    /// Concurrent connections allowed per client IP (the real service allows 2).
+    pub per_ip_limit: Option<usize>,
+}
+
+impl Default for ReplayOptions {
+    fn default() -> Self {
+        ReplayOptions {
+            pace: Pace::AsFastAsPossible,
+            faults: Faults {
+                oversized_bytes: 1 << 20,
+                reject_status: 503,
+                ..Faults::default()
+            },
+            synth: None,
+            max_gap: Duration::from_secs(5),
+            per_ip_limit: None,
+        }
+    }
+}
+
+struct Shared {
+    corpus: Arc<Corpus>,
+    options: ReplayOptions,
+    /// Synthetic live feed and its epoch (wall-clock ms of its event 0).
+    live: Option<(Synth, i64, Instant)>,
+    connections: AtomicU64,
+    events_sent: AtomicU64,
+    oversized_sent: AtomicBool,
+    per_ip: Mutex<HashMap<IpAddr, usize>>,
+    shutdown: CancellationToken,
+}
+
+/// Serves EventStreams over `corpus` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    corpus: Arc<Corpus>,
+    options: ReplayOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let token = CancellationToken::new();
+    let live = options.synth.map(|feed| {
+        let start_ms = crate::telemetry::now_ms();
+        (
+            Synth::new(feed.seed, start_ms, feed.rate),
+            start_ms,
+            Instant::now(),
+        )
+    });
+    let shared = Arc::new(Shared {
+        corpus,
+        options,
+        live,
+        connections: AtomicU64::new(0),
+        events_sent: AtomicU64::new(0),
+        oversized_sent: AtomicBool::new(false),
+        per_ip: Mutex::new(HashMap::new()),
+        shutdown: token.clone(),
+    });
+    let app = Router::new()
+        .route("/", get(index))
+        .route("/_info", get(index))
+        .route("/v2/stream/{streams}", get(stream))
+        .fallback(not_found)
+        .with_state(shared);
+    let stop = token.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        stop.cancel();
+    });
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { token.cancelled().await })
+    .await
+}
+
+fn problem(status: StatusCode, kind: &str, title: &str, detail: String) -> Response {
+    let body = serde_json::json!({
+        "status": status.as_u16(),
+        "type": kind,
+        "title": title,
+        "detail": detail,
+    });
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+async fn index(State(shared): State<Arc<Shared>>) -> Response {
+    let streams: Vec<_> = shared
+        .corpus
+        .per_stream()
+        .into_iter()
+        .map(|(s, n)| serde_json::json!({"stream": s, "events": n}))
+        .collect();
+    axum::Json(serde_json::json!({
+        "service": "wikiwatch replay-server",
+        "routes": ["/v2/stream/{streams}"],
+        "recorded": streams,
+        "live_feed": shared.options.synth.map(|f| f.rate),
+    }))
+    .into_response()
+}
+
+async fn not_found(uri: axum::http::Uri) -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "Not Found",
+        format!("no route {}; streams are at /v2/stream/{{a,b}}", uri.path()),
+    )
+}
+
+/// Decrements the per-IP connection count when the connection ends.
+struct IpSlot {
+    shared: Arc<Shared>,
+    ip: IpAddr,
+}
+
+impl Drop for IpSlot {
+    fn drop(&mut self) {
+        if let Ok(mut m) = self.shared.per_ip.lock()
+            && let Some(n) = m.get_mut(&self.ip)
+        {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                m.remove(&self.ip);
+            }
+        }
+    }
+}
+
+fn parse_since(value: &str) -> Option<i64> {
+    let v = value.trim();
+    if let Ok(ms) = v.parse::<i64>() {
+        return Some(ms);
+    }
+    crate::event::parse_dt_ms(v).or_else(|| {
+        chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc().timestamp_millis())
+    })
+}
+
+async fn stream(
+    State(shared): State<Arc<Shared>>,
+    Path(streams): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    // 1. Streams, by alias or canonical name.
+    let mut canonical = Vec::new();
+    let mut invalid = Vec::new();
+    for name in streams.split(',').filter(|s| !s.is_empty()) {
+        match canonical_stream(name) {
+            Some(c) if !canonical.contains(&c) => canonical.push(c),
+            Some(_) => {}
+            None => invalid.push(name),
+        }
+    }
+    if !invalid.is_empty() || canonical.is_empty() {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "not_found",
+            "Stream Not Found",
+            format!("Invalid streams: {}", invalid.join(",")),
+        );
+    }
+
+    // 2. Injected rejection.
+    let n = shared.connections.fetch_add(1, Ordering::Relaxed) + 1;
+    let faults = &shared.options.faults;
+    if let Some(every) = faults.reject_every
+        && every > 0
+        && n % every == 0
+    {
+        let status =
+            StatusCode::from_u16(faults.reject_status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        return problem(
+            status,
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                "too_many_requests"
+            } else {
+                "injected_fault"
+            },
+            status.canonical_reason().unwrap_or("Error"),
+            format!("connection {n} rejected by --reject-every {every}"),
+        );
+    }
+
+    // 3. Concurrent connections per client IP.
+    let slot = {
+        let Ok(mut m) = shared.per_ip.lock() else {
+            return problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                "connection table poisoned".into(),
+            );
+        };
+        let count = m.entry(peer.ip()).or_default();
+        if shared
+            .options
+            .per_ip_limit
+            .is_some_and(|limit| *count >= limit)
+        {
+            return problem(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                "Too Many Concurrent Connections From Your Client IP",
+                format!("{} already has {count} connections open", peer.ip()),
+            );
+        }
+        *count += 1;
+        IpSlot {
+            shared: Arc::clone(&shared),
+            ip: peer.ip(),
+        }
+    };
+
+    // 4. Where to start: Last-Event-ID wins over since; otherwise "latest",
+    // which for a replay is the start of the recording.
+    let allowed: Vec<String> = canonical
+        .iter()
+        .flat_map(|s| DATACENTERS.iter().map(move |dc| format!("{dc}.{s}")))
+        .collect();
+    let last_event_id = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    let assigned = if let Some(id) = last_event_id {
+        match assignment::parse_last_event_id(id, &allowed) {
+            Ok(a) => a,
+            Err(e @ AssignmentError::Invalid(_)) => {
+                return problem(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_assignment",
+                    "Invalid Last-Event-ID",
+                    e.to_string(),
+                );
+            }
+            Err(e @ AssignmentError::TopicNotAvailable(_)) => {
+                return problem(
+                    StatusCode::NOT_FOUND,
+                    "topic_not_available",
+                    "Topic Not Available",
+                    e.to_string(),
+                );
+            }
+        }
+    } else {
+        let seek = match query.get("since") {
+            Some(v) => match parse_since(v) {
+                Some(ms) => Seek::Timestamp(ms),
+                None => {
+                    return problem(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_timestamp",
+                        "Invalid timestamp",
+                        format!(
+                            "since timestamp is not a UTC milliseconds unix epoch and was not parseable: '{v}'"
+                        ),
+                    );
+                }
+            },
+            None => Seek::Offset(-1),
+        };
+        allowed
+            .iter()
+            .map(|topic| Assigned {
+                topic: topic.clone(),
+                partition: 0,
+                seek,
+            })
+            .collect()
+    };
+
+    // 5. Framing, from Accept as KafkaSSE decides it.
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let ndjson = accept.is_some_and(|a| a.trim_start().starts_with("application/json"));
+    let content_type = if ndjson {
+        "application/json; charset=utf-8"
+    } else if accept.is_some() {
+        "text/event-stream; charset=utf-8"
+    } else {
+        "text/event-stream"
+    };
+
+    let (tx, mut rx) = mpsc::channel::<Bytes>(8);
+    let producer = Producer::new(Arc::clone(&shared), assigned, ndjson);
+    tokio::spawn(async move {
+        let _slot = slot;
+        producer.run(tx).await;
+    });
+    let body = Body::from_stream(futures_util::stream::poll_fn(move |cx| {
+        rx.poll_recv(cx).map(|b| b.map(Ok::<_, std::io::Error>))
+    }));
+    let mut resp = Response::new(body);
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    resp
+}
+
+/// Writes one connection's events.
+struct Producer {
+    shared: Arc<Shared>,
+    assigned: Vec<Assigned>,
+    /// Each assignment element's JSON, updated as events go out.
+    id_parts: Vec<String>,
+    /// Next index per assigned topic, in the corpus.
+    cursors: Vec<usize>,
+    /// The initial seeks, used to place the live feed.
+    initial: Vec<Assigned>,
+    ndjson: bool,
+    buf: Vec<u8>,
+    sent: u64,
+    prev_ts: Option<i64>,
+    target: Instant,
+}
+
+/// Why a producer stopped writing.
+enum Stop {
+    ClientGone,
+    Fault,
+}
+
+const FLUSH_BYTES: usize = 64 * 1024;
+
+impl Producer {
+    fn new(shared: Arc<Shared>, assigned: Vec<Assigned>, ndjson: bool) -> Producer {
+        let cursors = assigned
+            .iter()
+            .map(|a| a.start_index(shared.corpus.topic(&a.topic)))
+            .collect();
+        let id_parts = assigned
+            .iter()
+            .map(|a| {
+                let mut s = String::new();
+                a.write_json(&mut s);
+                s
+            })
+            .collect();
+        Producer {
+            shared,
+            initial: assigned.clone(),
+            assigned,
+            id_parts,
+            cursors,
+            ndjson,
+            buf: Vec::with_capacity(FLUSH_BYTES * 2),
+            sent: 0,
+            prev_ts: None,
+            target: Instant::now(),
+        }
+    }
+
+    fn id(&self) -> String {
+        let mut s =
+            String::with_capacity(self.id_parts.iter().map(|p| p.len() + 1).sum::<usize>() + 2);
+        s.push('[');
+        for (i, p) in self.id_parts.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            s.push_str(p);
+        }
+        s.push(']');
+        s
+    }
+
+    async fn flush(&mut self, tx: &mpsc::Sender<Bytes>) -> Result<(), Stop> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(
+            &mut self.buf,
+            Vec::with_capacity(FLUSH_BYTES * 2),
+        ));
+        tokio::select! {
+            r = tx.send(chunk) => r.map_err(|_| Stop::ClientGone),
+            _ = self.shared.shutdown.cancelled() => Err(Stop::ClientGone),
+        }
+    }
+
+    fn write(&mut self, event: &str, data: &[u8]) {
+        if self.ndjson {
+            self.buf.extend_from_slice(data);
+            self.buf.push(b'\n');
+        } else {
+            let id = self.id();
+            crate::sse::write_event(&mut self.buf, event, Some(&id), data);
+        }
+    }
+
+    async fn run(mut self, tx: mpsc::Sender<Bytes>) {
+        if self.ndjson {
+            self.buf.push(b'\n');
+        } else {
+            self.buf.extend_from_slice(b":ok\n\n");
+            if let Some(ms) = self.shared.options.faults.retry_ms {
+                self.buf
+                    .extend_from_slice(format!("retry: {ms}\n\n").as_bytes());
+            }
+        }
+        let result = self.produce(&tx).await;
+        if matches!(result, Err(Stop::Fault)) || result.is_ok() {
+            let _ = self.flush(&tx).await;
+        }
+        if let Err(Stop::Fault) = result
+            && self.shared.options.faults.stall_after_events.is_some()
+            && self.stalled()
+        {
+            // Headers and bytes so far delivered; now silence until the
+            // client gives up.
+            tokio::select! {
+                _ = tx.closed() => {}
+                _ = self.shared.shutdown.cancelled() => {}
+            }
+        }
+    }
+
+    fn stalled(&self) -> bool {
+        self.shared
+            .options
+            .faults
+            .stall_after_events
+            .is_some_and(|n| self.sent >= n)
+    }
+
+    /// The assigned topic whose next recorded event is earliest.
+    fn next_recorded(&self) -> Option<(usize, &Entry)> {
+        let mut best: Option<(usize, &Entry)> = None;
+        for (k, a) in self.assigned.iter().enumerate() {
+            if let Some(e) = self.shared.corpus.topic(&a.topic).get(self.cursors[k])
+                && best.is_none_or(|(_, b)| e.ts_ms < b.ts_ms)
+            {
+                best = Some((k, e));
+            }
+        }
+        best
+    }
+
+    async fn produce(&mut self, tx: &mpsc::Sender<Bytes>) -> Result<(), Stop> {
+        while let Some((k, entry)) = self.next_recorded() {
+            let (ts, stream, data) = (entry.ts_ms, entry.stream, entry.data.clone());
+            self.before_event(tx, stream, ts).await?;
+            self.cursors[k] += 1;
+            self.assigned[k].seek = Seek::Timestamp(ts + 1);
+            self.id_parts[k].clear();
+            let part = &mut self.id_parts[k];
+            self.assigned[k].write_json(part);
+            self.write("message", &data);
+            self.after_event(tx).await?;
+        }
+        if self.shared.live.is_some() {
+            self.produce_live(tx).await?;
+        }
+        // Like the real service: the connection stays open, waiting for
+        // events that a recording will never have.
+        self.flush(tx).await?;
+        tokio::select! {
+            _ = tx.closed() => {}
+            _ = self.shared.shutdown.cancelled() => {}
+        }
+        Ok(())
+    }
+
+    async fn produce_live(&mut self, tx: &mpsc::Sender<Bytes>) -> Result<(), Stop> {
+        let shared = Arc::clone(&self.shared);
+        let Some((synth, start_ms, epoch)) = shared.live.as_ref() else {
+            return Ok(());
+        };
+        let (start_ms, epoch) = (*start_ms, *epoch);
+        // Synthetic offsets continue each topic's recorded ones.
+        let recorded_len: Vec<i64> = self
+            .assigned
+            .iter()
+            .map(|a| self.shared.corpus.topic(&a.topic).len() as i64)
+            .collect();
+        let earliest_ts = self
+            .initial
+            .iter()
+            .map(|a| match a.seek {
+                Seek::Timestamp(t) => t,
+                Seek::Offset(_) => i64::MIN,
+            })
+            .min()
+            .unwrap_or(i64::MIN);
+        let mut j = first_at_or_after(synth, earliest_ts);
+        loop {
+            let ev = synth.event(j);
+            j += 1;
+            let Some(k) = self.assigned.iter().position(|a| a.topic == ev.topic) else {
+                continue;
+            };
+            let wanted = match self.initial[k].seek {
+                Seek::Timestamp(t) => ev.dt_ms >= t,
+                Seek::Offset(o) => o < 0 || ev.offset as i64 + recorded_len[k] >= o,
+            };
+            if !wanted {
+                continue;
+            }
+            let due = epoch + Duration::from_millis((ev.dt_ms - start_ms).max(0) as u64);
+            if due > Instant::now() {
+                self.flush(tx).await?;
+                tokio::select! {
+                    _ = tokio::time::sleep_until(due) => {}
+                    _ = tx.closed() => return Err(Stop::ClientGone),
+                    _ = self.shared.shutdown.cancelled() => return Err(Stop::ClientGone),
+                }
+            }
+            self.before_event(tx, ev.stream, ev.dt_ms).await?;
+            self.assigned[k].seek = Seek::Timestamp(ev.dt_ms + 1);
+            self.id_parts[k].clear();
+            let part = &mut self.id_parts[k];
+            self.assigned[k].write_json(part);
+            self.write("message", ev.json.as_bytes());
+            self.after_event(tx).await?;
+        }
+    }
+
+    /// Pacing and the faults that come before an event.
+    async fn before_event(
+        &mut self,
+        tx: &mpsc::Sender<Bytes>,
+        stream: &str,
+        ts: i64,
+    ) -> Result<(), Stop> {
+        let faults = self.shared.options.faults.clone();
+        if faults.close_after_events.is_some_and(|n| self.sent >= n) || self.stalled() {
+            return Err(Stop::Fault);
+        }
+        if faults.error_after_events.is_some_and(|n| self.sent >= n) {
+            let data = serde_json::json!({
+                "message": "injected error (--error-after-events)",
+                "status": 500,
+            })
+            .to_string();
+            self.write("error", data.as_bytes());
+            return Err(Stop::Fault);
+        }
+        // Counted over the whole server, so short connections still see them.
+        let total = self.shared.events_sent.load(Ordering::Relaxed);
+        if total > 0 && self.sent > 0 {
+            if faults
+                .canary_every
+                .is_some_and(|n| n > 0 && total.is_multiple_of(n))
+            {
+                let canary = canary_event(stream, ts, total);
+                self.write("message", canary.as_bytes());
+            }
+            if faults
+                .malformed_every
+                .is_some_and(|n| n > 0 && total.is_multiple_of(n))
+            {
+                self.write(
+                    "message",
+                    br#"{"$schema":"/mediawiki/recentchange/1.0.0","meta":{"domain":"broken.example","id":"#,
+                );
+            }
+        }
+        if let Some(at) = faults.oversized_at
+            && self.shared.events_sent.load(Ordering::Relaxed) >= at
+            && !self.shared.oversized_sent.swap(true, Ordering::Relaxed)
+        {
+            let big = oversized_event(ts, faults.oversized_bytes);
+            self.write("message", big.as_bytes());
+        }
+        // Pacing.
+        let wait = match self.shared.options.pace {
+            Pace::AsFastAsPossible => None,
+            Pace::Scaled(f) => self.prev_ts.map(|prev| {
+                let gap = Duration::from_millis((ts - prev).max(0) as u64)
+                    .min(self.shared.options.max_gap);
+                gap.div_f64(f)
+            }),
+            Pace::Rate(r) => Some(Duration::from_secs_f64(1.0 / r)),
+        };
+        self.prev_ts = Some(ts);
+        if let Some(wait) = wait {
+            let now = Instant::now();
+            self.target = (self.target + wait).max(now - Duration::from_millis(100));
+            if self.target > now {
+                self.flush(tx).await?;
+                tokio::select! {
+                    _ = tokio::time::sleep_until(self.target) => {}
+                    _ = tx.closed() => return Err(Stop::ClientGone),
+                    _ = self.shared.shutdown.cancelled() => return Err(Stop::ClientGone),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn after_event(&mut self, tx: &mpsc::Sender<Bytes>) -> Result<(), Stop> {
+        self.sent += 1;
+        self.shared.events_sent.fetch_add(1, Ordering::Relaxed);
+        if self.buf.len() >= FLUSH_BYTES {
+            self.flush(tx).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The first synthetic event at or after `ts` (their times never decrease).
+fn first_at_or_after(synth: &Synth, ts: i64) -> u64 {
+    if ts == i64::MIN || synth.event(0).dt_ms >= ts {
+        return 0;
+    }
+    let (mut lo, mut hi) = (0u64, 1u64);
+    while synth.event(hi).dt_ms < ts {
+        lo = hi;
+        hi = hi.saturating_mul(2);
+        if hi >= 1 << 50 {
+            return hi;
+        }
+    }
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if synth.event(mid).dt_ms < ts {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    hi
+}
+
+/// A canary as Wikimedia injects them: schema-valid, `meta.domain: "canary"`.
+fn canary_event(stream: &str, ts: i64, n: u64) -> String {
+    serde_json::json!({
+        "$schema": "/mediawiki/recentchange/1.0.0",
+        "meta": {
+            "uri": "https://canary/wiki/Special:Canary",
+            "id": format!("00000000-0000-4000-8000-{n:012x}"),
+            "dt": crate::event::format_ms(ts),
+            "domain": "canary",
+            "stream": stream,
+        },
+        "type": "edit",
+        "namespace": 0,
+        "title": "Canary",
+        "comment": "canary event",
+        "user": "Canary",
+        "bot": false,
+        "wiki": "canary",
+        "server_name": "canary",
+    })
+    .to_string()
+}
+
+/// A valid but very large page-links-change event, like the 158 KiB event that
+/// once wedged WikiMon.
+fn oversized_event(ts: i64, bytes: usize) -> String {
+    let link =
+        r#"{"link":"https://example.org/a-very-long-reference-list-entry","external":true},"#;
+    let n = bytes / link.len() + 1;
+    let mut links = String::with_capacity(n * link.len() + 2);
+    links.push('[');
+    for _ in 0..n {
+        links.push_str(link);
+    }
+    links.pop();
+    links.push(']');
+    format!(
+        r#"{{"$schema":"/mediawiki/page/links-change/1.0.0","meta":{{"uri":"https://test.wikipedia.org/wiki/Oversized","id":"ffffffff-0000-4000-8000-000000000001","dt":"{}","domain":"test.wikipedia.org","stream":"mediawiki.page-links-change"}},"database":"testwiki","page_id":1,"page_title":"Oversized","page_namespace":0,"rev_id":1,"added_links":{links}}}"#,
+        crate::event::format_ms(ts)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pace_values_parse_and_bad_ones_say_how_to_fix_them() {
+        assert_eq!("fast".parse::<Pace>(), Ok(Pace::AsFastAsPossible));
+        assert_eq!("realtime".parse::<Pace>(), Ok(Pace::Scaled(1.0)));
+        assert_eq!("x40".parse::<Pace>(), Ok(Pace::Scaled(40.0)));
+        assert_eq!("500/s".parse::<Pace>(), Ok(Pace::Rate(500.0)));
+        let err = "quick".parse::<Pace>().unwrap_err();
+        assert!(err.contains("xN"), "{err}");
+        assert!("x0".parse::<Pace>().is_err());
+    }
+
+    #[test]
+    fn oversized_events_are_valid_json_of_at_least_the_size_asked() {
+        let e = oversized_event(0, 300_000);
+        assert!(e.len() >= 300_000);
+        assert!(serde_json::from_str::<serde_json::Value>(&e).is_ok());
+    }
+
+    #[test]
+    fn canaries_parse_as_canaries() {
+        let c = canary_event("mediawiki.recentchange", 1_700_000_000_000, 3);
+        let ev = crate::event::parse(c.as_bytes(), &crate::extract::Rules::default()).unwrap();
+        assert!(ev.envelope().is_canary());
+    }
+}
