@@ -94,6 +94,12 @@ impl SqliteStore {
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "synchronous", "NORMAL")?;
             configure(&conn)?;
+            // The writer gets a large page cache and checkpoints in big
+            // steps: link indexes are keyed by domain, host, page and user,
+            // so inserts touch pages all over the file.
+            conn.pragma_update(None, "cache_size", -262_144)?;
+            conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
+            conn.pragma_update(None, "mmap_size", 1_i64 << 30)?;
             migrate(&mut conn)?;
             Ok(conn)
         })
