@@ -321,7 +321,7 @@ impl RunArgs {
             )?),
             batch_events: positive(
                 "--batch-events",
-                self.batch_events.or(file.batch_events).unwrap_or(5000) as u64,
+                self.batch_events.or(file.batch_events).unwrap_or(20_000) as u64,
             )? as usize,
             batch_max: Duration::from_millis(positive(
                 "--batch-max-ms",

@@ -57,6 +57,8 @@ pub struct Telemetry {
     /// Events covered by committed batches (skipped events included).
     pub events_committed: AtomicU64,
     pub store_errors: AtomicU64,
+    /// Time spent in successful store writes, in microseconds.
+    pub store_write_micros: AtomicU64,
     /// Rows inserted by the store since start, by kind.
     pub hashtag_edits_stored: AtomicU64,
     pub hashtag_uses_stored: AtomicU64,

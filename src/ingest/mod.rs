@@ -189,9 +189,15 @@ async fn write(
     const MAX_ATTEMPTS_WHEN_STOPPING: u32 = 5;
     while let Some(batch) = batches.recv().await {
         let mut attempt: u32 = 0;
+        // Shared, so a retry does not need a copy of every row made up front.
+        let batch = Arc::new(batch);
         loop {
-            match store.write_batch(batch.clone()).await {
+            let started = std::time::Instant::now();
+            match store.write_batch(Arc::clone(&batch)).await {
                 Ok(outcome) => {
+                    telemetry
+                        .store_write_micros
+                        .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
                     telemetry.batches_written.fetch_add(1, Ordering::Relaxed);
                     telemetry
                         .events_committed

@@ -62,8 +62,9 @@ pub trait Store: Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
-    /// Applies the batch and stores its position in one transaction.
-    async fn write_batch(&self, batch: Batch) -> Result<WriteOutcome, StoreError>;
+    /// Applies the batch and stores its position in one transaction. The
+    /// batch is shared so that a retry after a failure needs no copy.
+    async fn write_batch(&self, batch: Arc<Batch>) -> Result<WriteOutcome, StoreError>;
 
     /// The stored stream position (the SSE `id` to resume from), if any.
     async fn position(&self) -> Result<Option<String>, StoreError>;

@@ -35,7 +35,7 @@ type Reply = oneshot::Sender<Result<WriteOutcome, StoreError>>;
 
 pub struct SqliteStore {
     path: PathBuf,
-    writer: mpsc::Sender<(Batch, Reply)>,
+    writer: mpsc::Sender<(Arc<Batch>, Reply)>,
     readers: Arc<Mutex<Vec<Connection>>>,
 }
 
@@ -106,13 +106,13 @@ impl SqliteStore {
         .await
         .map_err(|e| StoreError::Task(e.to_string()))??;
 
-        let (tx, mut rx) = mpsc::channel::<(Batch, Reply)>(4);
+        let (tx, mut rx) = mpsc::channel::<(Arc<Batch>, Reply)>(4);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || {
                 let mut conn = conn;
                 while let Some((batch, reply)) = rx.blocking_recv() {
-                    let result = apply(&mut conn, batch);
+                    let result = apply(&mut conn, &batch);
                     let _ = reply.send(result);
                 }
             })
@@ -159,7 +159,7 @@ impl SqliteStore {
     }
 }
 
-fn apply(conn: &mut Connection, batch: Batch) -> Result<WriteOutcome, StoreError> {
+fn apply(conn: &mut Connection, batch: &Batch) -> Result<WriteOutcome, StoreError> {
     let tx = conn.transaction()?;
     let mut outcome = WriteOutcome::default();
     let mut counts = [0i64; 6];
@@ -560,7 +560,7 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
-    async fn write_batch(&self, batch: Batch) -> Result<WriteOutcome, StoreError> {
+    async fn write_batch(&self, batch: Arc<Batch>) -> Result<WriteOutcome, StoreError> {
         let (tx, rx) = oneshot::channel();
         self.writer
             .send((batch, tx))
