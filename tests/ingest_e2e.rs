@@ -284,3 +284,33 @@ async fn operational_endpoints_answer_and_unknown_paths_get_json_404() {
     assert_eq!(home.status(), 200);
     assert!(home.text().await.unwrap().contains("wikiwatch"));
 }
+
+#[tokio::test]
+async fn an_error_event_from_upstream_ends_the_connection_and_ingest_resumes_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let up = replay(
+        &[
+            "--pace",
+            "fast",
+            "--error-after-events",
+            "2000",
+            "--retry-ms",
+            "50",
+        ],
+        dir.path(),
+    );
+    let db = db_url(dir.path(), "error.db");
+    let mut app = run(&up, &db, &["--backoff-max-secs", "1"], dir.path());
+    let s = wait_committed(&app, REAL_EVENTS).await;
+    // Three connections at least: 2,000 events each, then `event: error`.
+    assert!(s["upstream"]["reconnects"].as_u64().unwrap() >= 2, "{s}");
+    assert_eq!(counter(&s, "duplicates"), 0, "{s}");
+    assert_eq!(counter(&s, "malformed"), 0, "{s}");
+    assert_eq!(app.terminate(), Some(0));
+    let d = dump(&db);
+    assert_eq!(d.iter().filter(|l| l.starts_with("link_event ")).count(), 4);
+    assert_eq!(
+        d.iter().filter(|l| l.starts_with("hashtag_edit ")).count(),
+        344
+    );
+}
