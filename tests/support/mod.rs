@@ -185,3 +185,70 @@ pub fn run_with_stdin(args: &[&str], input: &str) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// Debian's Chromium, if installed (`scripts/test` installs it and sets
+/// `WIKIWATCH_REQUIRE_BROWSER=1`, so a missing browser fails there instead of
+/// skipping).
+pub fn chromium() -> Option<PathBuf> {
+    let found = std::env::var_os("WIKIWATCH_TEST_CHROMIUM")
+        .map(PathBuf::from)
+        .or_else(|| {
+            ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+                .iter()
+                .map(PathBuf::from)
+                .find(|p| p.exists())
+        });
+    if found.is_none() && std::env::var("WIKIWATCH_REQUIRE_BROWSER").as_deref() == Ok("1") {
+        panic!("WIKIWATCH_REQUIRE_BROWSER=1 but no Chromium found; install Debian's chromium");
+    }
+    if found.is_none() {
+        eprintln!("note: Chromium not installed; browser checks skipped");
+    }
+    found
+}
+
+fn headless(browser: &Path, extra: &[&str], url: &str) -> std::process::Output {
+    let profile = tempfile::tempdir().expect("browser profile dir");
+    let profile_arg = format!("--user-data-dir={}", profile.path().display());
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--disable-sync",
+            "--disable-quic",
+            "--hide-scrollbars",
+            "--virtual-time-budget=3000",
+            &profile_arg,
+        ])
+        .args(extra)
+        .arg(url)
+        .output()
+        .expect("run chromium");
+    assert!(
+        out.status.success(),
+        "chromium failed on {url}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The page's DOM after scripts ran, as the browser serialises it.
+pub fn browser_dom(browser: &Path, url: &str) -> String {
+    String::from_utf8_lossy(&headless(browser, &["--dump-dom"], url).stdout).into_owned()
+}
+
+/// A PNG screenshot kept under `target/test-artifacts/NAME.png`; returns its path.
+pub fn browser_screenshot(browser: &Path, url: &str, name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
+    std::fs::create_dir_all(&dir).expect("artifact dir");
+    let path = dir.join(format!("{name}.png"));
+    let _ = std::fs::remove_file(&path);
+    let shot = format!("--screenshot={}", path.display());
+    headless(browser, &[&shot, "--window-size=1280,1600"], url);
+    assert!(path.exists(), "no screenshot written for {url}");
+    path
+}
