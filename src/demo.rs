@@ -63,7 +63,7 @@ pub async fn run(args: DemoArgs, shutdown: CancellationToken) -> Result<(), Demo
             PathBuf::from(dir.path()).join("demo.db").display()
         )
     });
-    tracing::info!(%upstream, %db, "demo: replay server started");
+    tracing::info!(%upstream, db = %crate::store::redact_url(&db), "demo: replay server started");
     let settings = RunArgs {
         upstream: Some(format!(
             "http://{upstream}/v2/stream/recentchange,page-links-change,page-delete,page-undelete"

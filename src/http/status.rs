@@ -32,6 +32,9 @@ pub struct Status {
     pub streams: Vec<StreamStatus>,
     pub counters: Counters,
     pub rows: Vec<TableCount>,
+    /// Why the store could not be read just now (a database outage), if so;
+    /// the status still answers, with the rows of the last good reading.
+    pub store_error: Option<String>,
     pub started_at: String,
     pub uptime_seconds: f64,
 }
@@ -60,6 +63,20 @@ pub struct Counters {
 pub async fn collect(state: &AppState) -> Result<Status, ApiError> {
     let t = &state.telemetry;
     let started = t.started_ms.load(Ordering::Relaxed);
+    // An outage must show here, not turn the status page into an error.
+    let (rows, store_error) = match tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        state.store.table_counts(),
+    )
+    .await
+    {
+        Ok(Ok(rows)) => (rows, None),
+        Ok(Err(e)) => (Vec::new(), Some(e.to_string())),
+        Err(_) => (
+            Vec::new(),
+            Some("the store did not answer within 5 s".into()),
+        ),
+    };
     Ok(Status {
         version: env!("CARGO_PKG_VERSION"),
         backend: state.store.backend(),
@@ -90,7 +107,8 @@ pub async fn collect(state: &AppState) -> Result<Status, ApiError> {
             events_committed: t.events_committed.load(Ordering::Relaxed),
             store_errors: t.store_errors.load(Ordering::Relaxed),
         },
-        rows: state.store.table_counts().await?,
+        rows,
+        store_error,
         started_at: crate::event::format_ms(started),
         uptime_seconds: (now_ms() - started) as f64 / 1000.0,
     })

@@ -8,6 +8,7 @@
 //! are already stored changes nothing.
 
 mod batch;
+mod postgres;
 mod sqlite;
 
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 
 pub use batch::{Batch, HashtagEdit, LinkAction, LinkChangeRow, Op, PageEventRow, WriteOutcome};
+pub use postgres::{PostgresStore, redact_url};
 pub use sqlite::SqliteStore;
 
 /// Errors from any backend. Messages name what failed and, where there is one,
@@ -24,6 +26,9 @@ pub use sqlite::SqliteStore;
 pub enum StoreError {
     #[error("SQLite error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL errors carry the server's message and the redacted URL.
+    #[error("PostgreSQL error: {0}")]
+    Postgres(String),
     #[error("could not open database {url:?}: {reason}")]
     Open { url: String, reason: String },
     #[error(
@@ -55,8 +60,8 @@ pub struct IngestLease {
     pub guard: Box<dyn std::any::Any + Send + Sync>,
 }
 
-/// The storage interface. Implemented by SQLite now and PostgreSQL next, with
-/// one conformance suite for both.
+/// The storage interface, implemented by SQLite and PostgreSQL with one
+/// conformance suite (tests/store_conformance.rs) for both.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// `sqlite` or `postgres`.
@@ -90,10 +95,8 @@ pub trait Store: Send + Sync + 'static {
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     let url = url.trim();
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(StoreError::Open {
-            url: "postgres://…".into(),
-            reason: "this build has no PostgreSQL backend yet".into(),
-        });
+        let store = PostgresStore::open(url).await?;
+        return Ok(Arc::new(store));
     }
     let path = if let Some(p) = url.strip_prefix("sqlite://") {
         p

@@ -252,3 +252,38 @@ pub fn browser_screenshot(browser: &Path, url: &str, name: &str) -> PathBuf {
     assert!(path.exists(), "no screenshot written for {url}");
     path
 }
+
+/// A fresh, empty PostgreSQL database on the server `scripts/with-postgres`
+/// started, as a URL; `None` (with a note) when there is no server, unless
+/// `WIKIWATCH_REQUIRE_PG=1`, which makes that a failure.
+pub async fn pg_database() -> Option<String> {
+    let Ok(admin) = std::env::var("WIKIWATCH_TEST_PG_URL") else {
+        if std::env::var("WIKIWATCH_REQUIRE_PG").as_deref() == Ok("1") {
+            panic!(
+                "WIKIWATCH_REQUIRE_PG=1 but WIKIWATCH_TEST_PG_URL is unset; run under scripts/with-postgres"
+            );
+        }
+        eprintln!("note: no PostgreSQL (WIKIWATCH_TEST_PG_URL unset); PostgreSQL variant skipped");
+        return None;
+    };
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let name = format!(
+        "ww_{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0)
+    );
+    let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+        .await
+        .expect("connect to the test PostgreSQL server");
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create a test database");
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+    Some(format!("{base}/{name}"))
+}

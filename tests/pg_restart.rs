@@ -1,0 +1,151 @@
+//! PostgreSQL restarted under a running ingest: wikiwatch reports the outage
+//! in /api/status, retries with backoff, and ends with exactly the store an
+//! uninterrupted run leaves. Alone in its own test binary because it stops
+//! the shared test server.
+
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use support::{Proc, counter, dump, pg_database, status, wait_for};
+
+const STREAMS: &str = "/v2/stream/recentchange,page-links-change,page-delete,page-undelete";
+
+fn pg_ctl(args: &[&str]) {
+    let bindir = std::env::var("WIKIWATCH_TEST_PG_BINDIR").expect("WIKIWATCH_TEST_PG_BINDIR");
+    let pg_ctl = format!("{bindir}/pg_ctl");
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    let status = if is_root {
+        Command::new("runuser")
+            .args(["-u", "postgres", "--", &pg_ctl])
+            .args(args)
+            .status()
+    } else {
+        Command::new(&pg_ctl).args(args).status()
+    }
+    .expect("run pg_ctl");
+    assert!(status.success(), "pg_ctl {args:?} failed");
+}
+
+fn run(up: &Proc, db: &str, dir: &std::path::Path) -> Proc {
+    Proc::start(
+        &[
+            "run",
+            "--upstream",
+            &up.url(STREAMS),
+            "--db",
+            db,
+            "--listen",
+            "127.0.0.1:0",
+            "--contact",
+            "wikiwatch tests",
+            "--log-format",
+            "text",
+            "--batch-max-ms",
+            "50",
+            "--batch-events",
+            "250",
+            "--hashtags-include-wikidata",
+        ],
+        dir,
+    )
+}
+
+#[tokio::test]
+async fn a_postgres_restart_mid_ingest_is_reported_retried_and_loses_nothing() {
+    let Some(reference_db) = pg_database().await else {
+        return;
+    };
+    let Some(db) = pg_database().await else {
+        return;
+    };
+    let data = std::env::var("WIKIWATCH_TEST_PG_DATA").expect("WIKIWATCH_TEST_PG_DATA");
+    let port = std::env::var("WIKIWATCH_TEST_PG_PORT").expect("WIKIWATCH_TEST_PG_PORT");
+    let socket_dir = std::path::Path::new(&data)
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+
+    let up = Proc::start(
+        &["replay-server", "--listen", "127.0.0.1:0", "--pace", "fast"],
+        dir.path(),
+    );
+    let mut reference_run = run(&up, &reference_db, dir.path());
+    wait_for("the reference run", Duration::from_secs(120), || async {
+        (counter(&status(&reference_run).await?, "events_committed") >= 5_796).then_some(())
+    })
+    .await;
+    assert_eq!(reference_run.terminate(), Some(0));
+    let reference = dump(&reference_db);
+
+    let up = Proc::start(
+        &["replay-server", "--listen", "127.0.0.1:0", "--pace", "x40"],
+        dir.path(),
+    );
+    let mut app = run(&up, &db, dir.path());
+    wait_for("ingest under way", Duration::from_secs(60), || async {
+        (counter(&status(&app).await?, "events_committed") >= 500).then_some(())
+    })
+    .await;
+
+    pg_ctl(&["-D", &data, "-m", "fast", "-w", "stop"]);
+    let outage = wait_for(
+        "the outage in /api/status",
+        Duration::from_secs(60),
+        || async {
+            let s = status(&app).await?;
+            (counter(&s, "store_errors") >= 1 && s["store_error"].is_string()).then_some(s)
+        },
+    )
+    .await;
+    let err = outage["upstream"]["last_error"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(err.contains("store"), "{outage}");
+    assert!(!err.contains("password"), "{outage}");
+    assert!(
+        outage["store_error"]
+            .as_str()
+            .unwrap()
+            .contains("PostgreSQL"),
+        "{outage}"
+    );
+    let opts = format!(
+        "-c listen_addresses=127.0.0.1 -p {port} -k {socket_dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+    );
+    pg_ctl(&[
+        "-D",
+        &data,
+        "-l",
+        &format!("{socket_dir}/log"),
+        "-w",
+        "-t",
+        "30",
+        "-o",
+        &opts,
+        "start",
+    ]);
+
+    wait_for(
+        "the store to match an uninterrupted run",
+        Duration::from_secs(180),
+        || async {
+            let d = tokio::task::spawn_blocking({
+                let db = db.clone();
+                move || dump(&db)
+            })
+            .await
+            .ok()?;
+            (d == reference).then_some(())
+        },
+    )
+    .await;
+    assert_eq!(app.terminate(), Some(0), "log:\n{}", app.log());
+}
