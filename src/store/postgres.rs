@@ -783,6 +783,10 @@ impl Writer<'_, '_> {
         let n = self
             .link_events_from_page(p, LinkAction::PageDeleted, 0)
             .await?;
+        if n == 0 {
+            // Nothing was present: nothing to mark, and `links` is already 0.
+            return Ok(());
+        }
         self.tx
             .execute(
                 "UPDATE page_links SET deleted = 1 WHERE wiki = $1 AND page_id = $2 AND deleted = 0",
@@ -883,10 +887,19 @@ impl Store for PostgresStore {
                 Op::HashtagEdit(e) => edits.push(e),
                 Op::Link(l) => links.push(l),
                 Op::PageDeleted(p) | Op::PageRestored(p) => {
-                    w.hashtag_edits(&edits).await?;
-                    w.links(&links).await?;
-                    edits.clear();
-                    links.clear();
+                    // A page event only has to wait for pending links of its
+                    // own page (by id, or by title for a restoration);
+                    // hashtag edits never interact with it.
+                    let restoring = matches!(op, Op::PageRestored(_));
+                    let touches = links.iter().any(|l| {
+                        l.wiki == p.wiki
+                            && (l.page_id == p.page_id
+                                || (restoring && l.page_title == p.page_title))
+                    });
+                    if touches {
+                        w.links(&links).await?;
+                        links.clear();
+                    }
                     if matches!(op, Op::PageDeleted(_)) {
                         w.page_deleted(p).await?;
                     } else {
