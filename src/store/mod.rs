@@ -8,7 +8,9 @@
 //! are already stored changes nothing.
 
 mod batch;
+pub mod hashtag_queries;
 mod sqlite;
+mod sqlite_hashtags;
 
 use std::sync::Arc;
 
@@ -16,7 +18,9 @@ use async_trait::async_trait;
 use serde::Serialize;
 
 pub use batch::{Batch, HashtagEdit, LinkAction, LinkChangeRow, Op, PageEventRow, WriteOutcome};
+pub use hashtag_queries::HashtagQueries;
 pub use sqlite::SqliteStore;
+pub use sqlite_hashtags::bulk_load_hashtag_edits;
 
 /// Errors from any backend. Messages name what failed and, where there is one,
 /// the fix.
@@ -61,6 +65,11 @@ pub struct IngestLease {
 pub trait Store: Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
+
+    /// Hashtag queries, where the backend has them (issue 3).
+    fn hashtags(&self) -> Option<&dyn HashtagQueries> {
+        None
+    }
 
     /// Applies the batch and stores its position in one transaction.
     async fn write_batch(&self, batch: Batch) -> Result<WriteOutcome, StoreError>;
