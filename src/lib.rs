@@ -21,6 +21,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod bench_hashtags;
 pub mod cli;
 pub mod config;
 pub mod demo;

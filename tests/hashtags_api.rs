@@ -754,6 +754,19 @@ async fn real_recordings_petscan_numbers() {
     assert_eq!(s["last"], "2018-03-07T17:01:29.000Z");
     let all = json(&app, "/api/hashtags/stats").await;
     assert_eq!(all["edits"], 344);
+    // A tag alone is answered from per-tag aggregates; a date range reads the
+    // edits. Both must agree.
+    for path in [
+        "/api/hashtags/stats?tags=petscan",
+        "/api/hashtags/top?tags=petscan&by=user",
+        "/api/hashtags/top?tags=petscan&by=wiki",
+        "/api/hashtags/top?tags=petscan&by=page&limit=50",
+        "/api/hashtags/timeseries?tags=petscan",
+    ] {
+        let whole = json(&app, path).await;
+        let ranged = json(&app, &format!("{path}&start=2018-03-07&end=2018-03-07")).await;
+        assert_eq!(whole, ranged, "{path}");
+    }
     let top = json(&app, "/api/hashtags/top?tags=%23PetScan&by=wiki").await;
     assert_eq!(
         top["rows"],

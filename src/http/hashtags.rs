@@ -781,19 +781,40 @@ fn window(p: &Params) -> Result<(&'static str, i64), ApiError> {
     }
 }
 
+type TrendingAnswer = (Option<i64>, Vec<TrendingRow>);
+
+/// Trending answers by (window, limit), reused for [`TRENDING_TTL`]: the home
+/// page asks on every view and the answer moves slowly.
+static TRENDING_CACHE: std::sync::Mutex<Vec<TrendingCached>> = std::sync::Mutex::new(Vec::new());
+type TrendingCached = ((i64, usize), std::time::Instant, TrendingAnswer);
+const TRENDING_TTL: Duration = Duration::from_secs(15);
+
 /// Trending tags up to the newest stored hashtag edit (= now while ingest is live).
 async fn trending(
     hq: &dyn HashtagQueries,
     window_ms: i64,
     limit: usize,
-) -> Result<(Option<i64>, Vec<TrendingRow>), ApiError> {
-    let Some(newest) = hq.hashtag_newest_ms().await? else {
-        return Ok((None, Vec::new()));
+) -> Result<TrendingAnswer, ApiError> {
+    let key = (window_ms, limit);
+    if let Ok(cache) = TRENDING_CACHE.lock()
+        && let Some((_, _, answer)) = cache
+            .iter()
+            .find(|(k, at, _)| *k == key && at.elapsed() < TRENDING_TTL)
+    {
+        return Ok(answer.clone());
+    }
+    let answer = match hq.hashtag_newest_ms().await? {
+        None => (None, Vec::new()),
+        Some(newest) => (
+            Some(newest),
+            hq.hashtag_trending(newest, window_ms, limit).await?,
+        ),
     };
-    Ok((
-        Some(newest),
-        hq.hashtag_trending(newest, window_ms, limit).await?,
-    ))
+    if let Ok(mut cache) = TRENDING_CACHE.lock() {
+        cache.retain(|(k, at, _)| *k != key && at.elapsed() < TRENDING_TTL);
+        cache.push((key, std::time::Instant::now(), answer.clone()));
+    }
+    Ok(answer)
 }
 
 pub async fn api_trending(

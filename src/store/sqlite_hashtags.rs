@@ -16,7 +16,7 @@ use std::path::Path;
 
 use async_trait::async_trait;
 use rusqlite::types::Value;
-use rusqlite::{Connection, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::hashtag_queries::{
     Cursor, DayCount, EditPage, EditRow, HashtagQueries, HashtagQuery, HashtagStats, TagInfo,
@@ -227,7 +227,37 @@ fn edits_page(
     Ok(EditPage { rows, next })
 }
 
+/// One tag, no other filter, all time: the per-tag aggregates answer.
+fn whole_tag(q: &HashtagQuery) -> Option<&str> {
+    (q.is_single_tag_only() && q.from_ms.is_none() && q.until_ms.is_none())
+        .then(|| q.tags[0].as_str())
+}
+
 fn stats(c: &Connection, q: &HashtagQuery) -> Result<HashtagStats, StoreError> {
+    if let Some(tag) = whole_tag(q) {
+        let mut stmt = c.prepare_cached(
+            "SELECT t.edits, t.pages, t.users, t.wikis, t.bytes_added, t.bytes_removed,
+                t.pages_created, v.first_ms, v.last_ms
+             FROM hashtag_tag_totals t JOIN hashtag_tags v ON v.tag_key = t.tag_key
+             WHERE t.tag_key = ?1",
+        )?;
+        let found = stmt
+            .query_row([tag], |r| {
+                Ok(HashtagStats {
+                    edits: r.get(0)?,
+                    pages: r.get(1)?,
+                    users: r.get(2)?,
+                    wikis: r.get(3)?,
+                    bytes_added: r.get(4)?,
+                    bytes_removed: r.get(5)?,
+                    pages_created: r.get(6)?,
+                    first_ms: r.get(7)?,
+                    last_ms: r.get(8)?,
+                })
+            })
+            .optional()?;
+        return Ok(found.unwrap_or_default());
+    }
     let m = Matching::new(q, None);
     let sql = format!(
         "SELECT COUNT(*), COUNT(DISTINCT e.wiki || '|' || e.title), COUNT(DISTINCT e.user_name),
