@@ -31,7 +31,7 @@ use crate::store::{Store, StoreError};
 
 const DAY_MS: i64 = 86_400_000;
 /// Rows per store call while streaming an export.
-const EXPORT_PAGE: usize = 2_000;
+const EXPORT_PAGE: usize = 5_000;
 const MAX_TAGS: usize = 20;
 
 // ---------------------------------------------------------------- parameters

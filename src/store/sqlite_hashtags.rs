@@ -177,7 +177,8 @@ fn edits_page(
     let sql = format!(
         "SELECT e.id, e.time_ms, e.wiki, e.domain, e.rc_id, e.rev_old, e.rev_new, e.title, e.namespace,
             e.change_type, e.user_name, e.summary, e.len_old, e.len_new, e.is_new, e.minor,
-            e.has_image, e.has_video, e.has_audio
+            e.has_image, e.has_video, e.has_audio,
+            (SELECT group_concat(t.tag, ' ') FROM hashtag_uses t WHERE t.edit_id = e.id)
          {} ORDER BY {} DESC, {} DESC LIMIT ?",
         m.sql, m.time, m.id
     );
@@ -204,7 +205,11 @@ fn edits_page(
                 len_new: r.get(13)?,
                 is_new: r.get::<_, i64>(14)? != 0,
                 minor: r.get::<_, i64>(15)? != 0,
-                tags: Vec::new(),
+                // Tags are runs of word characters: a space never occurs in one.
+                tags: r
+                    .get::<_, Option<String>>(19)?
+                    .map(|t| t.split(' ').map(str::to_owned).collect())
+                    .unwrap_or_default(),
                 has_image: flag(r.get(16)?),
                 has_video: flag(r.get(17)?),
                 has_audio: flag(r.get(18)?),
@@ -217,13 +222,6 @@ fn edits_page(
     } else {
         None
     };
-    let mut tags =
-        c.prepare_cached("SELECT tag FROM hashtag_uses WHERE edit_id = ?1 ORDER BY tag_key")?;
-    for row in &mut rows {
-        row.tags = tags
-            .query_map([row.id], |r| r.get(0))?
-            .collect::<Result<Vec<String>, _>>()?;
-    }
     Ok(EditPage { rows, next })
 }
 
