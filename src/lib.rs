@@ -29,6 +29,7 @@ pub mod event;
 pub mod extract;
 pub mod http;
 pub mod ingest;
+pub mod media;
 pub mod replay;
 pub mod sse;
 pub mod store;

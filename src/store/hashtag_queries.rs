@@ -263,6 +263,23 @@ pub struct TrendingRow {
     pub previous: i64,
 }
 
+/// An edit whose media flags are not known yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaCheck {
+    pub id: i64,
+    pub domain: String,
+    pub rev_old: Option<i64>,
+    pub rev_new: i64,
+}
+
+/// Whether an edit added an image, a video or an audio file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MediaFlags {
+    pub image: bool,
+    pub video: bool,
+    pub audio: bool,
+}
+
 /// The read side of hashtag tracking. Implemented by each backend in
 /// `src/store/`; nothing else builds these queries.
 #[async_trait]
@@ -306,4 +323,16 @@ pub trait HashtagQueries: Send + Sync {
 
     /// Time of the newest stored hashtag edit.
     async fn hashtag_newest_ms(&self) -> Result<Option<i64>, StoreError>;
+
+    /// Edits with a revision whose media flags are unknown and that have
+    /// been tried fewer than `max_attempts` times, newest first.
+    async fn media_pending(
+        &self,
+        limit: usize,
+        max_attempts: i64,
+    ) -> Result<Vec<MediaCheck>, StoreError>;
+
+    /// Records checks: `Some` sets the flags, `None` counts a failed attempt.
+    async fn media_record(&self, results: Vec<(i64, Option<MediaFlags>)>)
+    -> Result<(), StoreError>;
 }

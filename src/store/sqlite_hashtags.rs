@@ -19,8 +19,8 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::hashtag_queries::{
-    Cursor, DayCount, EditPage, EditRow, HashtagQueries, HashtagQuery, HashtagStats, TagInfo,
-    TagMode, TagOrder, TopBy, TopRow, TrendingRow, WikiFilter,
+    Cursor, DayCount, EditPage, EditRow, HashtagQueries, HashtagQuery, HashtagStats, MediaCheck,
+    MediaFlags, TagInfo, TagMode, TagOrder, TopBy, TopRow, TrendingRow, WikiFilter,
 };
 use super::{HashtagEdit, SqliteStore, StoreError};
 
@@ -474,6 +474,65 @@ impl HashtagQueries for SqliteStore {
             Ok(rows)
         })
         .await
+    }
+
+    async fn media_pending(
+        &self,
+        limit: usize,
+        max_attempts: i64,
+    ) -> Result<Vec<MediaCheck>, StoreError> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, domain, rev_old, rev_new FROM hashtag_edits
+                 WHERE has_image IS NULL AND rev_new IS NOT NULL AND media_attempts < ?1
+                 ORDER BY id DESC LIMIT ?2",
+            )?;
+            let rows = stmt
+                .query_map(params![max_attempts, limit as i64], |r| {
+                    Ok(MediaCheck {
+                        id: r.get(0)?,
+                        domain: r.get(1)?,
+                        rev_old: r.get(2)?,
+                        rev_new: r.get(3)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn media_record(
+        &self,
+        results: Vec<(i64, Option<MediaFlags>)>,
+    ) -> Result<(), StoreError> {
+        // Flags are written beside ingest on a connection of their own; WAL
+        // and the busy timeout let the two writers take turns.
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || -> Result<(), StoreError> {
+            let mut conn = Connection::open(&path)?;
+            conn.busy_timeout(std::time::Duration::from_secs(30))?;
+            let tx = conn.transaction()?;
+            {
+                let mut set = tx.prepare_cached(
+                    "UPDATE hashtag_edits SET has_image = ?2, has_video = ?3, has_audio = ?4,
+                        media_attempts = media_attempts + 1 WHERE id = ?1",
+                )?;
+                let mut failed = tx.prepare_cached(
+                    "UPDATE hashtag_edits SET media_attempts = media_attempts + 1 WHERE id = ?1",
+                )?;
+                for (id, flags) in results {
+                    match flags {
+                        Some(f) => set.execute(params![id, f.image, f.video, f.audio])?,
+                        None => failed.execute([id])?,
+                    };
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
     async fn hashtag_newest_ms(&self) -> Result<Option<i64>, StoreError> {

@@ -113,3 +113,7 @@ INSERT INTO hashtag_tag_totals (tag_key, edits, pages, users, wikis, bytes_added
 -- Browsing the vocabulary by popularity and by recency.
 CREATE INDEX hashtag_tags_uses ON hashtag_tags (uses);
 CREATE INDEX hashtag_tags_last ON hashtag_tags (last_ms);
+
+-- Media flags: checks tried so far, and the queue of edits still unknown.
+ALTER TABLE hashtag_edits ADD COLUMN media_attempts INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX hashtag_edits_media_pending ON hashtag_edits (id) WHERE has_image IS NULL;
