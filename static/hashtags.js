@@ -38,10 +38,12 @@
         var xs = b.map(function (x) { return Date.parse(x.start + "T00:00:00Z") / 1000; });
         var ys = b.map(function (x) { return x.edits; });
         var width = Math.max(320, Math.min(chart.clientWidth || 900, 1100));
+        var x = { time: true };
+        if (xs.length === 1) x.range = [xs[0] - 86400, xs[0] + 86400];
         new uPlot({
           width: width,
           height: 260,
-          scales: { x: { time: true } },
+          scales: { x: x },
           series: [{}, { label: "edits", stroke: "#36c", fill: "rgba(51,102,204,0.15)", width: 2 }],
           axes: [{}, {}]
         }, [xs, ys], chart);
