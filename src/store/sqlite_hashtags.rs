@@ -149,8 +149,8 @@ impl Matching {
             }
         }
         if let Some(c) = after {
-            sql.push_str(&format!(" AND ({time} < ? OR ({time} = ? AND {id} < ?))"));
-            params.push(Value::Integer(c.time_ms));
+            // A row value: the index range starts right after the cursor.
+            sql.push_str(&format!(" AND ({time}, {id}) < (?, ?)"));
             params.push(Value::Integer(c.time_ms));
             params.push(Value::Integer(c.id));
         }
