@@ -192,6 +192,14 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
     let server = tokio::spawn(app.run(server_stop.clone()));
     let interactive = settings.log_format == LogFormat::Auto && std::io::stderr().is_terminal();
     spawn_progress(Arc::clone(&telemetry), interactive, shutdown.clone());
+    if let Some(api) = &settings.media_api {
+        let opts = crate::media::MediaOptions::new(api.clone(), settings.user_agent.clone());
+        tokio::spawn(crate::media::run(
+            opts,
+            Arc::clone(&store),
+            shutdown.clone(),
+        ));
+    }
 
     let result = ingest_while_leased(&settings, store, telemetry, shutdown, live).await;
     server_stop.cancel();

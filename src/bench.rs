@@ -32,6 +32,8 @@ pub struct BenchArgs {
 pub enum BenchKind {
     /// End-to-end ingest of a synthetic stream beside the raw JSON parse rate.
     Ingest(IngestBenchArgs),
+    /// Hashtag query latency and CSV export rate over N synthetic uses.
+    Hashtags(crate::bench_hashtags::HashtagBenchArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -97,6 +99,15 @@ fn rate(n: u64, d: Duration) -> f64 {
 
 pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
     match args.what {
+        BenchKind::Hashtags(a) => {
+            let json = a.json;
+            let r = crate::bench_hashtags::run(a).await?;
+            crate::bench_hashtags::print(&r);
+            if json {
+                println!("{}", serde_json::to_string(&r).unwrap_or_default());
+            }
+            Ok(())
+        }
         BenchKind::Ingest(a) => {
             let json = a.json;
             let r = ingest_bench(a).await?;

@@ -101,6 +101,12 @@ pub struct RunArgs {
     /// Log format: auto (progress line on a terminal, text otherwise), text or json. [default: auto]
     #[arg(long, env = "WIKIWATCH_LOG_FORMAT", value_name = "FORMAT")]
     pub log_format: Option<String>,
+
+    /// Check which hashtag edits added images, videos or audio files by asking
+    /// this MediaWiki API (`{domain}` is replaced by the wiki's domain), e.g.
+    /// https://{domain}/w/api.php. Off when not given.
+    #[arg(long, env = "WIKIWATCH_MEDIA_API", value_name = "URL")]
+    pub media_api: Option<String>,
 }
 
 /// The TOML file's shape: the same options, all optional.
@@ -123,6 +129,7 @@ struct FileConfig {
     hashtag_max_chars: Option<usize>,
     proxy_suffixes: Option<Vec<String>>,
     log_format: Option<String>,
+    media_api: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -167,6 +174,8 @@ pub struct Settings {
     pub hashtags_include_wikidata: bool,
     pub rules: Rules,
     pub log_format: LogFormat,
+    /// MediaWiki API template for media flags; None = no checks.
+    pub media_api: Option<String>,
 }
 
 /// Parses a `--since` value: epoch milliseconds or an ISO-8601 time.
@@ -333,6 +342,7 @@ impl RunArgs {
                 || file.hashtags_include_wikidata.unwrap_or(false),
             rules: Rules { hashtags, links },
             log_format,
+            media_api: self.media_api.clone().or(file.media_api),
         })
     }
 }

@@ -21,6 +21,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod bench_hashtags;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -28,6 +29,7 @@ pub mod event;
 pub mod extract;
 pub mod http;
 pub mod ingest;
+pub mod media;
 pub mod replay;
 pub mod sse;
 pub mod store;

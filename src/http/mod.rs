@@ -5,6 +5,8 @@
 //! is how tests run it) and [`Application::run`] serves until shutdown.
 
 mod error;
+mod hashtags;
+mod openapi;
 mod pages;
 mod status;
 
@@ -37,8 +39,28 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(status::healthz))
         .route("/api/status", get(status::status))
         .route("/metrics", get(status::metrics))
+        .route("/api/openapi.json", get(openapi::serve))
+        .merge(hashtags_routes())
         .fallback(not_found)
         .with_state(state)
+}
+
+fn hashtags_routes() -> Router<AppState> {
+    use hashtags as h;
+    Router::new()
+        .route("/api/hashtags/edits", get(h::api_edits))
+        .route("/api/hashtags/stats", get(h::api_stats))
+        .route("/api/hashtags/timeseries", get(h::api_timeseries))
+        .route("/api/hashtags/top", get(h::api_top))
+        .route("/api/hashtags/trending", get(h::api_trending))
+        .route("/api/hashtags/tags", get(h::api_tags))
+        .route("/hashtags", get(h::search_page))
+        .route("/hashtags/tags", get(h::tags_page))
+        .route("/hashtags/tag/{tag}", get(h::tag_page))
+        .route("/hashtags/feed.atom", get(h::atom))
+        .route("/hashtags/live", get(h::live))
+        .route("/docs/hashtags", get(h::docs_page))
+        .route("/static/{name}", get(h::static_file))
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {

@@ -12,12 +12,13 @@ pub const STALE_AFTER_SECS: f64 = 300.0;
 #[derive(Template)]
 #[template(path = "home.html")]
 struct Home {
+    trending: Vec<crate::store::hashtag_queries::TrendingRow>,
     status: Status,
     stale: bool,
     lag: String,
 }
 
-fn human_duration(secs: f64) -> String {
+pub(super) fn human_duration(secs: f64) -> String {
     let s = secs.max(0.0) as u64;
     match s {
         0..=119 => format!("{s} s"),
@@ -34,5 +35,14 @@ pub async fn home(State(state): State<AppState>) -> Result<Html<String>, ApiErro
         .lag_seconds
         .map(human_duration)
         .unwrap_or_else(|| "no events yet".into());
-    Ok(Html(Home { status, stale, lag }.render()?))
+    let trending = super::hashtags::home_trending(&state).await;
+    Ok(Html(
+        Home {
+            trending,
+            status,
+            stale,
+            lag,
+        }
+        .render()?,
+    ))
 }

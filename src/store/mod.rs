@@ -8,8 +8,10 @@
 //! are already stored changes nothing.
 
 mod batch;
+pub mod hashtag_queries;
 mod postgres;
 mod sqlite;
+mod sqlite_hashtags;
 
 use std::sync::Arc;
 
@@ -17,8 +19,10 @@ use async_trait::async_trait;
 use serde::Serialize;
 
 pub use batch::{Batch, HashtagEdit, LinkAction, LinkChangeRow, Op, PageEventRow, WriteOutcome};
+pub use hashtag_queries::HashtagQueries;
 pub use postgres::{PostgresStore, redact_url};
 pub use sqlite::SqliteStore;
+pub use sqlite_hashtags::bulk_load_hashtag_edits;
 
 /// Errors from any backend. Messages name what failed and, where there is one,
 /// the fix.
@@ -67,8 +71,13 @@ pub trait Store: Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
-    /// Applies the batch and stores its position in one transaction. The
-    /// batch is shared so that a retry after a failure needs no copy.
+    /// Hashtag queries, where the backend has them (issue 3).
+    fn hashtags(&self) -> Option<&dyn HashtagQueries> {
+        None
+    }
+
+    /// Applies the batch and stores its position in one transaction.
+    /// The batch is shared so that a retry after a failure needs no copy.
     async fn write_batch(&self, batch: Arc<Batch>) -> Result<WriteOutcome, StoreError>;
 
     /// The stored stream position (the SSE `id` to resume from), if any.

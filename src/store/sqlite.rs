@@ -20,7 +20,10 @@ use super::{
 };
 use crate::telemetry::now_ms;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/sqlite/0001_init.sql")),
+    (2, include_str!("migrations/sqlite/0002_hashtags.sql")),
+];
 
 const COUNTED_TABLES: &[&str] = &[
     "hashtag_edits",
@@ -34,7 +37,7 @@ const COUNTED_TABLES: &[&str] = &[
 type Reply = oneshot::Sender<Result<WriteOutcome, StoreError>>;
 
 pub struct SqliteStore {
-    path: PathBuf,
+    pub(super) path: PathBuf,
     writer: mpsc::Sender<(Arc<Batch>, Reply)>,
     readers: Arc<Mutex<Vec<Connection>>>,
 }
@@ -126,7 +129,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` on a read connection from the pool, off the async runtime.
-    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    pub(super) async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
@@ -558,6 +561,10 @@ fn dump_query(conn: &Connection, prefix: &str, sql: &str) -> Result<Vec<String>,
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn hashtags(&self) -> Option<&dyn super::HashtagQueries> {
+        Some(self)
     }
 
     async fn write_batch(&self, batch: Arc<Batch>) -> Result<WriteOutcome, StoreError> {

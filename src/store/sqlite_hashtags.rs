@@ -1,0 +1,634 @@
+//! [`HashtagQueries`] for SQLite, on the store's pool of read connections.
+//!
+//! Every query is one `FROM … WHERE …` built by [`Matching`], which yields each
+//! matching edit exactly once:
+//! - one tag: the rows of `hashtag_uses` for that key, in the order of the
+//!   `(tag_key, time_ms, edit_id)` index, so the newest page is an index walk;
+//! - `any` of several: the use rows of those keys, keeping per edit only the
+//!   one with the smallest matched key;
+//! - `all`: the use rows of the first key whose edit also has every other key;
+//! - no tag: the edits themselves.
+//!
+//! The SQL is kept to what PostgreSQL also runs (no SQLite-only functions in
+//! the filters), so the PostgreSQL backend can share its shape.
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+
+use super::hashtag_queries::{
+    Cursor, DayCount, EditPage, EditRow, HashtagQueries, HashtagQuery, HashtagStats, MediaCheck,
+    MediaFlags, TagInfo, TagMode, TagOrder, TopBy, TopRow, TrendingRow, WikiFilter,
+};
+use super::{HashtagEdit, SqliteStore, StoreError};
+
+const HOUR_MS: i64 = 3_600_000;
+
+/// The `FROM … WHERE …` of a query, its parameters, and the time and id
+/// columns rows are ordered by.
+struct Matching {
+    sql: String,
+    params: Vec<Value>,
+    time: &'static str,
+    id: &'static str,
+}
+
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl Matching {
+    fn new(q: &HashtagQuery, after: Option<Cursor>) -> Matching {
+        let mut params: Vec<Value> = Vec::new();
+        let mut sql;
+        let (time, id) = if q.tags.is_empty() {
+            sql = String::from(" FROM hashtag_edits e WHERE 1 = 1");
+            ("e.time_ms", "e.id")
+        } else {
+            sql = String::from(
+                " FROM hashtag_uses u JOIN hashtag_edits e ON e.id = u.edit_id WHERE ",
+            );
+            match (q.mode, q.tags.len()) {
+                (_, 1) => {
+                    sql.push_str("u.tag_key = ?");
+                    params.push(Value::Text(q.tags[0].clone()));
+                }
+                (TagMode::Any, n) => {
+                    let ph = placeholders(n);
+                    sql.push_str(&format!(
+                        "u.tag_key IN ({ph}) AND NOT EXISTS (SELECT 1 FROM hashtag_uses u2 \
+                         WHERE u2.edit_id = u.edit_id AND u2.tag_key IN ({ph}) AND u2.tag_key < u.tag_key)"
+                    ));
+                    for _ in 0..2 {
+                        params.extend(q.tags.iter().cloned().map(Value::Text));
+                    }
+                }
+                (TagMode::All, _) => {
+                    sql.push_str("u.tag_key = ?");
+                    params.push(Value::Text(q.tags[0].clone()));
+                    for t in &q.tags[1..] {
+                        sql.push_str(
+                            " AND EXISTS (SELECT 1 FROM hashtag_uses u2 WHERE u2.edit_id = u.edit_id AND u2.tag_key = ?)",
+                        );
+                        params.push(Value::Text(t.clone()));
+                    }
+                }
+            }
+            ("u.time_ms", "u.edit_id")
+        };
+        if let Some(from) = q.from_ms {
+            sql.push_str(&format!(" AND {time} >= ?"));
+            params.push(Value::Integer(from));
+        }
+        if let Some(until) = q.until_ms {
+            sql.push_str(&format!(" AND {time} < ?"));
+            params.push(Value::Integer(until));
+        }
+        if !q.wikis.is_empty() {
+            let mut ors = Vec::new();
+            for w in &q.wikis {
+                let (clause, v) = match w {
+                    WikiFilter::DbName(s) => ("e.wiki = ?", s),
+                    WikiFilter::Domain(s) => ("e.domain = ?", s),
+                    WikiFilter::DbNameLike(s) => ("e.wiki LIKE ? ESCAPE '\\'", s),
+                    WikiFilter::DomainLike(s) => ("e.domain LIKE ? ESCAPE '\\'", s),
+                };
+                ors.push(clause);
+                params.push(Value::Text(v.clone()));
+            }
+            sql.push_str(&format!(" AND ({})", ors.join(" OR ")));
+        }
+        if !q.users.is_empty() {
+            sql.push_str(&format!(
+                " AND e.user_name IN ({})",
+                placeholders(q.users.len())
+            ));
+            params.extend(q.users.iter().cloned().map(Value::Text));
+        }
+        if !q.namespaces.is_empty() {
+            sql.push_str(&format!(
+                " AND e.namespace IN ({})",
+                placeholders(q.namespaces.len())
+            ));
+            params.extend(q.namespaces.iter().copied().map(Value::Integer));
+        }
+        if !q.types.is_empty() {
+            sql.push_str(&format!(
+                " AND e.change_type IN ({})",
+                placeholders(q.types.len())
+            ));
+            params.extend(q.types.iter().cloned().map(Value::Text));
+        }
+        if let Some(text) = &q.text {
+            sql.push_str(" AND lower(e.summary) LIKE ? ESCAPE '\\'");
+            params.push(Value::Text(format!(
+                "%{}%",
+                like_escape(&text.to_lowercase())
+            )));
+        }
+        for (on, col) in [
+            (q.media.image, "e.has_image"),
+            (q.media.video, "e.has_video"),
+            (q.media.audio, "e.has_audio"),
+        ] {
+            if on {
+                sql.push_str(&format!(" AND {col} = 1"));
+            }
+        }
+        if let Some(c) = after {
+            // A row value: the index range starts right after the cursor.
+            sql.push_str(&format!(" AND ({time}, {id}) < (?, ?)"));
+            params.push(Value::Integer(c.time_ms));
+            params.push(Value::Integer(c.id));
+        }
+        Matching {
+            sql,
+            params,
+            time,
+            id,
+        }
+    }
+}
+
+fn flag(v: Option<i64>) -> Option<bool> {
+    v.map(|n| n != 0)
+}
+
+fn edits_page(
+    c: &Connection,
+    q: &HashtagQuery,
+    after: Option<Cursor>,
+    limit: usize,
+) -> Result<EditPage, StoreError> {
+    let m = Matching::new(q, after);
+    let sql = format!(
+        "SELECT e.id, e.time_ms, e.wiki, e.domain, e.rc_id, e.rev_old, e.rev_new, e.title, e.namespace,
+            e.change_type, e.user_name, e.summary, e.len_old, e.len_new, e.is_new, e.minor,
+            e.has_image, e.has_video, e.has_audio,
+            (SELECT group_concat(t.tag, ' ') FROM hashtag_uses t WHERE t.edit_id = e.id)
+         {} ORDER BY {} DESC, {} DESC LIMIT ?",
+        m.sql, m.time, m.id
+    );
+    let mut params = m.params;
+    // One more than asked tells whether there is a next page.
+    params.push(Value::Integer(limit as i64 + 1));
+    let mut stmt = c.prepare_cached(&sql)?;
+    let mut rows = stmt
+        .query_map(params_from_iter(params), |r| {
+            Ok(EditRow {
+                id: r.get(0)?,
+                time_ms: r.get(1)?,
+                wiki: r.get(2)?,
+                domain: r.get(3)?,
+                rc_id: r.get(4)?,
+                rev_old: r.get(5)?,
+                rev_new: r.get(6)?,
+                title: r.get(7)?,
+                namespace: r.get(8)?,
+                change_type: r.get(9)?,
+                user: r.get(10)?,
+                summary: r.get(11)?,
+                len_old: r.get(12)?,
+                len_new: r.get(13)?,
+                is_new: r.get::<_, i64>(14)? != 0,
+                minor: r.get::<_, i64>(15)? != 0,
+                // Tags are runs of word characters: a space never occurs in one.
+                tags: r
+                    .get::<_, Option<String>>(19)?
+                    .map(|t| t.split(' ').map(str::to_owned).collect())
+                    .unwrap_or_default(),
+                has_image: flag(r.get(16)?),
+                has_video: flag(r.get(17)?),
+                has_audio: flag(r.get(18)?),
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let next = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(EditRow::cursor)
+    } else {
+        None
+    };
+    Ok(EditPage { rows, next })
+}
+
+/// One tag, no other filter, all time: the per-tag aggregates answer.
+fn whole_tag(q: &HashtagQuery) -> Option<&str> {
+    (q.is_single_tag_only() && q.from_ms.is_none() && q.until_ms.is_none())
+        .then(|| q.tags[0].as_str())
+}
+
+fn stats(c: &Connection, q: &HashtagQuery) -> Result<HashtagStats, StoreError> {
+    if let Some(tag) = whole_tag(q) {
+        let mut stmt = c.prepare_cached(
+            "SELECT t.edits, t.pages, t.users, t.wikis, t.bytes_added, t.bytes_removed,
+                t.pages_created, v.first_ms, v.last_ms
+             FROM hashtag_tag_totals t JOIN hashtag_tags v ON v.tag_key = t.tag_key
+             WHERE t.tag_key = ?1",
+        )?;
+        let found = stmt
+            .query_row([tag], |r| {
+                Ok(HashtagStats {
+                    edits: r.get(0)?,
+                    pages: r.get(1)?,
+                    users: r.get(2)?,
+                    wikis: r.get(3)?,
+                    bytes_added: r.get(4)?,
+                    bytes_removed: r.get(5)?,
+                    pages_created: r.get(6)?,
+                    first_ms: r.get(7)?,
+                    last_ms: r.get(8)?,
+                })
+            })
+            .optional()?;
+        return Ok(found.unwrap_or_default());
+    }
+    let m = Matching::new(q, None);
+    let sql = format!(
+        "SELECT COUNT(*), COUNT(DISTINCT e.wiki || '|' || e.title), COUNT(DISTINCT e.user_name),
+            COUNT(DISTINCT e.wiki),
+            COALESCE(SUM(CASE WHEN e.len_new - e.len_old > 0 THEN e.len_new - e.len_old
+                              WHEN e.len_old IS NULL AND e.change_type = 'new' THEN COALESCE(e.len_new, 0)
+                              ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN e.len_new - e.len_old < 0 THEN e.len_old - e.len_new ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN e.change_type = 'new' THEN 1 ELSE 0 END), 0),
+            MIN({t}), MAX({t})
+         {}",
+        m.sql,
+        t = m.time
+    );
+    let mut stmt = c.prepare_cached(&sql)?;
+    let s = stmt.query_row(params_from_iter(m.params), |r| {
+        Ok(HashtagStats {
+            edits: r.get(0)?,
+            pages: r.get(1)?,
+            users: r.get(2)?,
+            wikis: r.get(3)?,
+            bytes_added: r.get(4)?,
+            bytes_removed: r.get(5)?,
+            pages_created: r.get(6)?,
+            first_ms: r.get(7)?,
+            last_ms: r.get(8)?,
+        })
+    })?;
+    Ok(s)
+}
+
+fn days(c: &Connection, q: &HashtagQuery) -> Result<Vec<DayCount>, StoreError> {
+    let aligned = |v: Option<i64>| v.is_none_or(|ms| ms % HOUR_MS == 0);
+    let (sql, params) = if q.is_single_tag_only() && aligned(q.from_ms) && aligned(q.until_ms) {
+        // Exact from the hourly rollup: a use row is one edit of one tag.
+        let mut sql =
+            String::from("SELECT hour / 24, SUM(edits) FROM hashtag_tag_hours WHERE tag_key = ?");
+        let mut params = vec![Value::Text(q.tags[0].clone())];
+        if let Some(from) = q.from_ms {
+            sql.push_str(" AND hour >= ?");
+            params.push(Value::Integer(from / HOUR_MS));
+        }
+        if let Some(until) = q.until_ms {
+            sql.push_str(" AND hour < ?");
+            params.push(Value::Integer(until / HOUR_MS));
+        }
+        sql.push_str(" GROUP BY hour / 24 ORDER BY 1");
+        (sql, params)
+    } else {
+        let m = Matching::new(q, None);
+        (
+            format!(
+                "SELECT {t} / 86400000, COUNT(*) {} GROUP BY {t} / 86400000 ORDER BY 1",
+                m.sql,
+                t = m.time
+            ),
+            m.params,
+        )
+    };
+    let mut stmt = c.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(params_from_iter(params), |r| {
+            Ok(DayCount {
+                day: r.get(0)?,
+                edits: r.get(1)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+fn top(
+    c: &Connection,
+    q: &HashtagQuery,
+    by: TopBy,
+    limit: usize,
+) -> Result<Vec<TopRow>, StoreError> {
+    let m = Matching::new(q, None);
+    let sql = match by {
+        TopBy::User => format!(
+            "SELECT e.user_name, NULL, COUNT(*) {} AND e.user_name IS NOT NULL
+             GROUP BY e.user_name ORDER BY 3 DESC, 1 LIMIT ?",
+            m.sql
+        ),
+        TopBy::Wiki => format!(
+            "SELECT e.domain, NULL, COUNT(*) {} GROUP BY e.domain ORDER BY 3 DESC, 1 LIMIT ?",
+            m.sql
+        ),
+        TopBy::Page => format!(
+            "SELECT e.title, e.domain, COUNT(*) {} GROUP BY e.domain, e.title ORDER BY 3 DESC, 2, 1 LIMIT ?",
+            m.sql
+        ),
+    };
+    let mut params = m.params;
+    params.push(Value::Integer(limit as i64));
+    let mut stmt = c.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(params_from_iter(params), |r| {
+            Ok(TopRow {
+                key: r.get(0)?,
+                wiki: r.get(1)?,
+                edits: r.get(2)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+#[async_trait]
+impl HashtagQueries for SqliteStore {
+    async fn hashtag_edits(
+        &self,
+        q: &HashtagQuery,
+        after: Option<Cursor>,
+        limit: usize,
+    ) -> Result<EditPage, StoreError> {
+        let q = q.clone();
+        self.read(move |c| edits_page(c, &q, after, limit)).await
+    }
+
+    async fn hashtag_stats(&self, q: &HashtagQuery) -> Result<HashtagStats, StoreError> {
+        let q = q.clone();
+        self.read(move |c| stats(c, &q)).await
+    }
+
+    async fn hashtag_days(&self, q: &HashtagQuery) -> Result<Vec<DayCount>, StoreError> {
+        let q = q.clone();
+        self.read(move |c| days(c, &q)).await
+    }
+
+    async fn hashtag_top(
+        &self,
+        q: &HashtagQuery,
+        by: TopBy,
+        limit: usize,
+    ) -> Result<Vec<TopRow>, StoreError> {
+        let q = q.clone();
+        self.read(move |c| top(c, &q, by, limit)).await
+    }
+
+    async fn hashtag_trending(
+        &self,
+        until_ms: i64,
+        window_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<TrendingRow>, StoreError> {
+        let end = until_ms.div_euclid(HOUR_MS) + 1;
+        let hours = (window_ms / HOUR_MS).max(1);
+        let (cur, prev) = (end - hours, end - 2 * hours);
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT h.tag_key, t.tag,
+                    SUM(CASE WHEN h.hour >= ?1 THEN h.edits ELSE 0 END) AS cur,
+                    SUM(CASE WHEN h.hour < ?1 THEN h.edits ELSE 0 END) AS prev
+                 FROM hashtag_tag_hours h JOIN hashtag_tags t ON t.tag_key = h.tag_key
+                 WHERE h.hour >= ?2 AND h.hour < ?3
+                 GROUP BY h.tag_key, t.tag
+                 HAVING SUM(CASE WHEN h.hour >= ?1 THEN h.edits ELSE 0 END) > 0
+                 ORDER BY cur DESC, h.tag_key LIMIT ?4",
+            )?;
+            let rows = stmt
+                .query_map(params![cur, prev, end, limit as i64], |r| {
+                    Ok(TrendingRow {
+                        key: r.get(0)?,
+                        tag: r.get(1)?,
+                        edits: r.get(2)?,
+                        previous: r.get(3)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn hashtag_tags(
+        &self,
+        prefix: &str,
+        order: TagOrder,
+        limit: usize,
+    ) -> Result<Vec<TagInfo>, StoreError> {
+        let prefix = prefix.to_owned();
+        self.read(move |c| {
+            let order_by = match order {
+                TagOrder::Uses => "uses DESC, tag_key",
+                TagOrder::Key => "tag_key",
+                TagOrder::Recent => "last_ms DESC, tag_key",
+            };
+            let (filter, params) = if prefix.is_empty() {
+                (String::new(), vec![Value::Integer(limit as i64)])
+            } else {
+                (
+                    "WHERE tag_key >= ? AND tag_key < ?".to_owned(),
+                    vec![
+                        Value::Text(prefix.clone()),
+                        Value::Text(format!("{prefix}\u{10FFFF}")),
+                        Value::Integer(limit as i64),
+                    ],
+                )
+            };
+            let sql = format!(
+                "SELECT tag_key, tag, first_ms, last_ms, uses FROM hashtag_tags {filter} ORDER BY {order_by} LIMIT ?"
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt
+                .query_map(params_from_iter(params), |r| {
+                    Ok(TagInfo {
+                        key: r.get(0)?,
+                        tag: r.get(1)?,
+                        first_ms: r.get(2)?,
+                        last_ms: r.get(3)?,
+                        uses: r.get(4)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn media_pending(
+        &self,
+        limit: usize,
+        max_attempts: i64,
+    ) -> Result<Vec<MediaCheck>, StoreError> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, domain, rev_old, rev_new FROM hashtag_edits
+                 WHERE has_image IS NULL AND rev_new IS NOT NULL AND media_attempts < ?1
+                 ORDER BY id DESC LIMIT ?2",
+            )?;
+            let rows = stmt
+                .query_map(params![max_attempts, limit as i64], |r| {
+                    Ok(MediaCheck {
+                        id: r.get(0)?,
+                        domain: r.get(1)?,
+                        rev_old: r.get(2)?,
+                        rev_new: r.get(3)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn media_record(
+        &self,
+        results: Vec<(i64, Option<MediaFlags>)>,
+    ) -> Result<(), StoreError> {
+        // Flags are written beside ingest on a connection of their own; WAL
+        // and the busy timeout let the two writers take turns.
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || -> Result<(), StoreError> {
+            let mut conn = Connection::open(&path)?;
+            conn.busy_timeout(std::time::Duration::from_secs(30))?;
+            let tx = conn.transaction()?;
+            {
+                let mut set = tx.prepare_cached(
+                    "UPDATE hashtag_edits SET has_image = ?2, has_video = ?3, has_audio = ?4,
+                        media_attempts = media_attempts + 1 WHERE id = ?1",
+                )?;
+                let mut failed = tx.prepare_cached(
+                    "UPDATE hashtag_edits SET media_attempts = media_attempts + 1 WHERE id = ?1",
+                )?;
+                for (id, flags) in results {
+                    match flags {
+                        Some(f) => set.execute(params![id, f.image, f.video, f.audio])?,
+                        None => failed.execute([id])?,
+                    };
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    async fn hashtag_newest_ms(&self) -> Result<Option<i64>, StoreError> {
+        self.read(|c| Ok(c.query_row("SELECT MAX(time_ms) FROM hashtag_edits", [], |r| r.get(0))?))
+            .await
+    }
+}
+
+/// Bulk-loads hashtag edits into the SQLite database at `path` (which
+/// [`SqliteStore::open`] has created and migrated), in large transactions,
+/// keeping the same derived tables as ingest. For benchmarks: it bypasses the
+/// stream position and the ingest lease. Returns (edits, uses) inserted.
+pub fn bulk_load_hashtag_edits(
+    path: &Path,
+    edits: impl Iterator<Item = HashtagEdit>,
+    per_transaction: usize,
+) -> Result<(u64, u64), StoreError> {
+    let mut conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "OFF")?;
+    conn.pragma_update(None, "cache_size", -1_048_576)?;
+    let (mut n_edits, mut n_uses, mut n_tags) = (0u64, 0u64, 0i64);
+    let mut edits = edits.peekable();
+    while edits.peek().is_some() {
+        let tx = conn.transaction()?;
+        {
+            let mut edit_stmt = tx.prepare_cached(
+                "INSERT INTO hashtag_edits (meta_id, wiki, domain, rc_id, rev_old, rev_new, title, namespace,
+                    change_type, user_name, editor_kind, time_ms, summary, len_old, len_new, minor, is_new, bot)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+                 ON CONFLICT DO NOTHING",
+            )?;
+            let mut use_stmt = tx.prepare_cached(
+                "INSERT INTO hashtag_uses (edit_id, tag_key, tag, time_ms, wiki, user_name)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+            )?;
+            let mut tag_stmt = tx.prepare_cached(
+                "INSERT INTO hashtag_tags (tag_key, tag, first_ms, last_ms, uses) VALUES (?1, ?2, ?3, ?3, 1)
+                 ON CONFLICT (tag_key) DO UPDATE SET uses = uses + 1,
+                     first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms)
+                 RETURNING uses",
+            )?;
+            for e in edits.by_ref().take(per_transaction) {
+                let inserted = edit_stmt.execute(params![
+                    e.meta_id,
+                    e.wiki,
+                    e.domain,
+                    e.rc_id,
+                    e.rev_old,
+                    e.rev_new,
+                    e.title,
+                    e.namespace,
+                    e.change_type,
+                    e.user,
+                    e.editor_kind.as_str(),
+                    e.time_ms,
+                    e.summary,
+                    e.len_old,
+                    e.len_new,
+                    e.minor,
+                    e.is_new,
+                    e.bot,
+                ])?;
+                if inserted == 0 {
+                    continue;
+                }
+                let id = tx.last_insert_rowid();
+                n_edits += 1;
+                for t in &e.tags {
+                    if use_stmt.execute(params![id, t.key, t.text, e.time_ms, e.wiki, e.user])? == 0
+                    {
+                        continue;
+                    }
+                    n_uses += 1;
+                    let uses: i64 =
+                        tag_stmt.query_row(params![t.key, t.text, e.time_ms], |r| r.get(0))?;
+                    if uses == 1 {
+                        n_tags += 1;
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+    }
+    let tx = conn.transaction()?;
+    for (table, n) in [
+        ("hashtag_edits", n_edits as i64),
+        ("hashtag_uses", n_uses as i64),
+        ("hashtag_tags", n_tags),
+    ] {
+        tx.execute(
+            "UPDATE row_counts SET rows = rows + ?2 WHERE table_name = ?1",
+            params![table, n],
+        )?;
+    }
+    tx.commit()?;
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")?;
+    Ok((n_edits, n_uses))
+}
