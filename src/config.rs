@@ -101,6 +101,16 @@ pub struct RunArgs {
     /// Log format: auto (progress line on a terminal, text otherwise), text or json. [default: auto]
     #[arg(long, env = "WIKIWATCH_LOG_FORMAT", value_name = "FORMAT")]
     pub log_format: Option<String>,
+
+    /// Token for the admin API (link collections), sent as `Authorization: Bearer TOKEN`.
+    /// Without it the admin API is disabled.
+    #[arg(
+        long,
+        env = "WIKIWATCH_ADMIN_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub admin_token: Option<String>,
 }
 
 /// The TOML file's shape: the same options, all optional.
@@ -123,6 +133,9 @@ struct FileConfig {
     hashtag_max_chars: Option<usize>,
     proxy_suffixes: Option<Vec<String>>,
     log_format: Option<String>,
+    admin_token: Option<String>,
+    /// `[[link_collections]]` tables: name, patterns, optional users, group, description.
+    link_collections: Option<Vec<crate::store::link_queries::CollectionDef>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -167,6 +180,8 @@ pub struct Settings {
     pub hashtags_include_wikidata: bool,
     pub rules: Rules,
     pub log_format: LogFormat,
+    pub admin_token: Option<String>,
+    pub link_collections: Vec<crate::store::link_queries::CollectionDef>,
 }
 
 /// Parses a `--since` value: epoch milliseconds or an ISO-8601 time.
@@ -290,6 +305,18 @@ impl RunArgs {
                 Ok(v)
             }
         };
+        let mut link_collections = Vec::new();
+        for mut c in file.link_collections.unwrap_or_default() {
+            c.source = "config".into();
+            if let Err(e) = c.validate() {
+                return Err(ConfigError::Invalid {
+                    option: "link_collections",
+                    value: c.name.clone(),
+                    hint: format!("{}: {}", e.parameter, e.message),
+                });
+            }
+            link_collections.push(c);
+        }
         Ok(Settings {
             upstream,
             user_agent: user_agent(contact.as_deref()),
@@ -333,6 +360,12 @@ impl RunArgs {
                 || file.hashtags_include_wikidata.unwrap_or(false),
             rules: Rules { hashtags, links },
             log_format,
+            admin_token: self
+                .admin_token
+                .clone()
+                .or(file.admin_token)
+                .filter(|t| !t.is_empty()),
+            link_collections,
         })
     }
 }

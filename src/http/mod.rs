@@ -5,6 +5,9 @@
 //! is how tests run it) and [`Application::run`] serves until shutdown.
 
 mod error;
+mod feeds_links;
+pub mod links;
+mod links_pages;
 mod pages;
 mod status;
 
@@ -29,6 +32,8 @@ pub struct AppState {
     pub telemetry: Arc<Telemetry>,
     /// Upstream URL as configured (shown in status).
     pub upstream: String,
+    /// Link collections from the configuration and the admin token.
+    pub links: Arc<links::LinksConfig>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -37,8 +42,44 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(status::healthz))
         .route("/api/status", get(status::status))
         .route("/metrics", get(status::metrics))
+        .merge(links_router())
         .fallback(not_found)
         .with_state(state)
+}
+
+/// The external-link API, feeds and pages (issue 4).
+fn links_router() -> Router<AppState> {
+    use axum::routing::put;
+    Router::new()
+        .route("/api/openapi.json", get(links::openapi))
+        .route("/api/links/events", get(links::events))
+        .route("/api/links/domains/{domain}", get(links::domain_report))
+        .route("/api/links/users/{user}", get(links::user_report))
+        .route("/api/links/pages/{wiki}/{title}", get(links::page_history))
+        .route("/api/links/top", get(links::top))
+        .route("/api/links/collections", get(links::list_collections))
+        .route(
+            "/api/links/collections/{name}",
+            get(links::collection_report),
+        )
+        .route(
+            "/api/links/collection-groups/{group}",
+            get(links::group_report),
+        )
+        .route(
+            "/api/admin/links/collections/{name}",
+            put(links::put_collection).delete(links::delete_collection),
+        )
+        .route("/v2/stream/links", get(feeds_links::links))
+        .route("/v2/stream/new-urls", get(feeds_links::new_urls))
+        .route("/links", get(links_pages::search))
+        .route("/links/docs", get(links_pages::docs))
+        .route("/links/domain/{domain}", get(links_pages::domain))
+        .route("/links/user/{user}", get(links_pages::user))
+        .route("/links/page/{wiki}/{title}", get(links_pages::page))
+        .route("/links/collections", get(links_pages::collections))
+        .route("/links/collections/{name}", get(links_pages::collection))
+        .route("/links/groups/{group}", get(links_pages::group))
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {

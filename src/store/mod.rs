@@ -8,7 +8,9 @@
 //! are already stored changes nothing.
 
 mod batch;
+pub mod link_queries;
 mod sqlite;
+mod sqlite_links;
 
 use std::sync::Arc;
 
@@ -16,6 +18,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 
 pub use batch::{Batch, HashtagEdit, LinkAction, LinkChangeRow, Op, PageEventRow, WriteOutcome};
+pub use link_queries::{LinkQueries, Provenance};
 pub use sqlite::SqliteStore;
 
 /// Errors from any backend. Messages name what failed and, where there is one,
@@ -58,7 +61,7 @@ pub struct IngestLease {
 /// The storage interface. Implemented by SQLite now and PostgreSQL next, with
 /// one conformance suite for both.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: LinkQueries + Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

@@ -20,7 +20,10 @@ use super::{
 };
 use crate::telemetry::now_ms;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/sqlite/0001_init.sql")),
+    (3, include_str!("migrations/sqlite/0003_links.sql")),
+];
 
 const COUNTED_TABLES: &[&str] = &[
     "hashtag_edits",
@@ -34,7 +37,7 @@ const COUNTED_TABLES: &[&str] = &[
 type Reply = oneshot::Sender<Result<WriteOutcome, StoreError>>;
 
 pub struct SqliteStore {
-    path: PathBuf,
+    pub(super) path: PathBuf,
     writer: mpsc::Sender<(Batch, Reply)>,
     readers: Arc<Mutex<Vec<Connection>>>,
 }
@@ -126,7 +129,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` on a read connection from the pool, off the async runtime.
-    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    pub(super) async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
@@ -308,9 +311,9 @@ fn insert_link(
             "INSERT INTO link_events (meta_id, action, raw, wiki, wiki_domain, page_id, page_title,
                 page_namespace, rev_id, performer, performer_id, performer_bot, performer_groups,
                 performer_registration_ms, performer_edit_count, time_ms, url, scheme, host, domain,
-                rhost, wrapper_kind, wrapper_host, error)
+                rhost, wrapper_kind, wrapper_host, error, rc_id, provenance, editor_kind, target)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                ?19, ?20, ?21, ?22, ?23, ?24)",
+                ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
         )?
         .execute(params![
             l.meta_id,
@@ -340,6 +343,10 @@ fn insert_link(
             }),
             l.link.wrapper.as_ref().map(|w| w.host.as_str()),
             l.link.error,
+            l.rc_id,
+            l.provenance.as_str(),
+            l.editor_kind.map(|k| k.as_str()),
+            l.target,
         ])?;
     if inserted == 0 {
         return Ok(());
@@ -439,9 +446,10 @@ fn link_events_from_page(
             "INSERT INTO link_events (meta_id, action, raw, wiki, wiki_domain, page_id, page_title,
                 page_namespace, rev_id, performer, performer_id, performer_bot, performer_groups,
                 performer_registration_ms, performer_edit_count, time_ms, url, scheme, host, domain,
-                rhost, wrapper_kind, wrapper_host, error)
+                rhost, wrapper_kind, wrapper_host, error, provenance, editor_kind, target)
              SELECT ?1, ?2, pl.raw, pl.wiki, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-                le.url, le.scheme, le.host, le.domain, le.rhost, le.wrapper_kind, le.wrapper_host, le.error
+                le.url, le.scheme, le.host, le.domain, le.rhost, le.wrapper_kind, le.wrapper_host, le.error,
+                CASE WHEN ?8 IS NULL THEN 'system' ELSE 'edit' END, ?17, COALESCE(le.target, le.url)
              FROM page_links pl JOIN link_events le ON le.id = pl.last_event_id
              WHERE pl.wiki = ?15 AND pl.page_id = ?4 AND pl.deleted = ?16
              ORDER BY pl.raw
@@ -464,6 +472,9 @@ fn link_events_from_page(
             p.time_ms,
             p.wiki,
             deleted_state,
+            p.performer
+                .as_ref()
+                .map(|u| crate::extract::editor_kind(&u.name).as_str()),
         ])?;
     Ok(n)
 }
