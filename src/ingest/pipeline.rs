@@ -428,4 +428,82 @@ mod tests {
         assert!(p.handle(item("2", ev), &t).is_none());
         assert_eq!(t.duplicates.load(std::sync::atomic::Ordering::Relaxed), 1);
     }
+
+    fn links_event(id: &str, meta_id: &str, rev: i64, user: Option<&str>) -> SseItem {
+        let performer = user
+            .map(|u| format!(r#","performer":{{"user_text":"{u}","user_is_bot":false}}"#))
+            .unwrap_or_default();
+        item(
+            id,
+            &format!(
+                r#"{{"meta":{{"id":"{meta_id}","stream":"mediawiki.page-links-change","domain":"en.wikipedia.org","dt":"2026-01-01T00:00:00Z"}},"database":"enwiki","page_id":1,"page_title":"P","page_namespace":0,"rev_id":{rev}{performer},"added_links":[{{"link":"https://example.org/","external":true}}]}}"#
+            ),
+        )
+    }
+
+    fn rc_event(id: &str, meta_id: &str, rev: i64, user: &str, rc: i64) -> SseItem {
+        item(
+            id,
+            &format!(
+                r#"{{"meta":{{"id":"{meta_id}","stream":"mediawiki.recentchange","domain":"en.wikipedia.org","dt":"2026-01-01T00:00:00Z"}},"id":{rc},"type":"edit","namespace":0,"title":"P","user":"{user}","bot":false,"revision":{{"old":1,"new":{rev}}},"wiki":"enwiki","server_name":"en.wikipedia.org"}}"#
+            ),
+        )
+    }
+
+    fn provenances(b: &Batch) -> Vec<(String, Option<i64>)> {
+        b.ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Link(l) => Some((l.provenance.as_str().to_owned(), l.rc_id)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn links_events_pair_with_their_recentchange_either_way_round() {
+        let t = Telemetry::new();
+        let mut p = Pipeline::new(PipelineOptions {
+            batch_events: 100,
+            ..Default::default()
+        });
+        // Before its recentchange: held, and the position stays before it.
+        p.handle(links_event("1", "a", 10, Some("Ann")), &t);
+        p.handle(item("2", "{not json"), &t);
+        assert!(p.take_batch().is_none(), "nothing may pass a held event");
+        p.handle(rc_event("3", "b", 10, "Ann", 77), &t);
+        // After its recentchange: paired at once.
+        p.handle(rc_event("4", "c", 11, "Bo", 78), &t);
+        p.handle(links_event("5", "d", 11, Some("Bo")), &t);
+        // No performer: system; never paired: propagated, released at shutdown.
+        p.handle(links_event("6", "e", 12, None), &t);
+        p.handle(links_event("7", "f", 13, Some("Cy")), &t);
+        let b = p.take_batch().unwrap();
+        assert_eq!(b.position.as_deref(), Some("6"));
+        assert_eq!(
+            provenances(&b),
+            vec![
+                ("edit".to_owned(), Some(77)),
+                ("edit".to_owned(), Some(78)),
+                ("system".to_owned(), None)
+            ]
+        );
+        p.release_all();
+        let b = p.take_batch().unwrap();
+        assert_eq!(b.position.as_deref(), Some("7"));
+        assert_eq!(provenances(&b), vec![("propagated".to_owned(), None)]);
+    }
+
+    #[test]
+    fn held_events_are_released_after_the_hold_time() {
+        let t = Telemetry::new();
+        let mut p = Pipeline::new(PipelineOptions::default());
+        p.handle(links_event("1", "a", 10, Some("Ann")), &t);
+        let deadline = p.hold_deadline().unwrap();
+        p.expire_held(deadline - Duration::from_millis(1));
+        assert!(p.take_batch().is_none());
+        p.expire_held(deadline);
+        let b = p.take_batch().unwrap();
+        assert_eq!(provenances(&b), vec![("propagated".to_owned(), None)]);
+    }
 }
