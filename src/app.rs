@@ -177,6 +177,10 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
             store: Arc::clone(&store),
             telemetry: Arc::clone(&telemetry),
             upstream: settings.upstream.clone(),
+            links: Arc::new(crate::http::links::LinksConfig {
+                collections: settings.link_collections.clone(),
+                admin_token: settings.admin_token.clone(),
+            }),
         },
     )
     .await

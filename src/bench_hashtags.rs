@@ -271,6 +271,7 @@ pub async fn run(args: HashtagBenchArgs) -> Result<HashtagBenchResult, crate::be
             store: Arc::clone(&store),
             telemetry,
             upstream: "(bench)".into(),
+            links: Arc::new(crate::http::links::LinksConfig::default()),
         },
     )
     .await?;

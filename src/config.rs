@@ -107,6 +107,15 @@ pub struct RunArgs {
     /// https://{domain}/w/api.php. Off when not given.
     #[arg(long, env = "WIKIWATCH_MEDIA_API", value_name = "URL")]
     pub media_api: Option<String>,
+    /// Token for the admin API (link collections), sent as `Authorization: Bearer TOKEN`.
+    /// Without it the admin API is disabled.
+    #[arg(
+        long,
+        env = "WIKIWATCH_ADMIN_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub admin_token: Option<String>,
 }
 
 /// The TOML file's shape: the same options, all optional.
@@ -130,6 +139,9 @@ struct FileConfig {
     proxy_suffixes: Option<Vec<String>>,
     log_format: Option<String>,
     media_api: Option<String>,
+    admin_token: Option<String>,
+    /// `[[link_collections]]` tables: name, patterns, optional users, group, description.
+    link_collections: Option<Vec<crate::store::link_queries::CollectionDef>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -176,6 +188,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// MediaWiki API template for media flags; None = no checks.
     pub media_api: Option<String>,
+    pub admin_token: Option<String>,
+    pub link_collections: Vec<crate::store::link_queries::CollectionDef>,
 }
 
 /// Parses a `--since` value: epoch milliseconds or an ISO-8601 time.
@@ -299,6 +313,18 @@ impl RunArgs {
                 Ok(v)
             }
         };
+        let mut link_collections = Vec::new();
+        for mut c in file.link_collections.unwrap_or_default() {
+            c.source = "config".into();
+            if let Err(e) = c.validate() {
+                return Err(ConfigError::Invalid {
+                    option: "link_collections",
+                    value: c.name.clone(),
+                    hint: format!("{}: {}", e.parameter, e.message),
+                });
+            }
+            link_collections.push(c);
+        }
         Ok(Settings {
             upstream,
             user_agent: user_agent(contact.as_deref()),
@@ -343,6 +369,12 @@ impl RunArgs {
             rules: Rules { hashtags, links },
             log_format,
             media_api: self.media_api.clone().or(file.media_api),
+            admin_token: self
+                .admin_token
+                .clone()
+                .or(file.admin_token)
+                .filter(|t| !t.is_empty()),
+            link_collections,
         })
     }
 }

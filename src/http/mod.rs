@@ -5,7 +5,10 @@
 //! is how tests run it) and [`Application::run`] serves until shutdown.
 
 mod error;
+mod feeds_links;
 mod hashtags;
+pub mod links;
+mod links_pages;
 mod openapi;
 mod pages;
 mod status;
@@ -31,6 +34,8 @@ pub struct AppState {
     pub telemetry: Arc<Telemetry>,
     /// Upstream URL as configured (shown in status).
     pub upstream: String,
+    /// Link collections from the configuration and the admin token.
+    pub links: Arc<links::LinksConfig>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -41,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(status::metrics))
         .route("/api/openapi.json", get(openapi::serve))
         .merge(hashtags_routes())
+        .merge(links_router())
         .fallback(not_found)
         .with_state(state)
 }
@@ -61,6 +67,40 @@ fn hashtags_routes() -> Router<AppState> {
         .route("/hashtags/live", get(h::live))
         .route("/docs/hashtags", get(h::docs_page))
         .route("/static/{name}", get(h::static_file))
+}
+
+/// The external-link API, feeds and pages (issue 4).
+fn links_router() -> Router<AppState> {
+    use axum::routing::put;
+    Router::new()
+        .route("/api/links/events", get(links::events))
+        .route("/api/links/domains/{domain}", get(links::domain_report))
+        .route("/api/links/users/{user}", get(links::user_report))
+        .route("/api/links/pages/{wiki}/{title}", get(links::page_history))
+        .route("/api/links/top", get(links::top))
+        .route("/api/links/collections", get(links::list_collections))
+        .route(
+            "/api/links/collections/{name}",
+            get(links::collection_report),
+        )
+        .route(
+            "/api/links/collection-groups/{group}",
+            get(links::group_report),
+        )
+        .route(
+            "/api/admin/links/collections/{name}",
+            put(links::put_collection).delete(links::delete_collection),
+        )
+        .route("/v2/stream/links", get(feeds_links::links))
+        .route("/v2/stream/new-urls", get(feeds_links::new_urls))
+        .route("/links", get(links_pages::search))
+        .route("/links/docs", get(links_pages::docs))
+        .route("/links/domain/{domain}", get(links_pages::domain))
+        .route("/links/user/{user}", get(links_pages::user))
+        .route("/links/page/{wiki}/{title}", get(links_pages::page))
+        .route("/links/collections", get(links_pages::collections))
+        .route("/links/collections/{name}", get(links_pages::collection))
+        .route("/links/groups/{group}", get(links_pages::group))
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {

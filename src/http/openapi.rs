@@ -31,6 +31,13 @@ pub fn document() -> Value {
             parameters.extend(s.clone());
         }
     }
+    // The link API builds its fragment in code (its filters repeat per path).
+    if let Some(p) = super::links::links_paths().as_object() {
+        paths.extend(p.clone());
+    }
+    if let Some(s) = super::links::links_schemas().as_object() {
+        schemas.extend(s.clone());
+    }
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -56,5 +63,6 @@ mod tests {
         }
         let d = super::document();
         assert!(d["paths"]["/api/hashtags/edits"].is_object());
+        assert!(d["paths"]["/api/links/events"].is_object());
     }
 }

@@ -14,6 +14,7 @@
 
 pub mod client;
 mod dedupe;
+mod pairing;
 pub mod pipeline;
 
 use std::sync::Arc;
@@ -135,9 +136,14 @@ async fn decode(
     live: Option<broadcast::Sender<Arc<Event>>>,
 ) {
     loop {
-        let deadline = pipeline
-            .batch_started()
-            .map(|t| tokio::time::Instant::from_std(t + batch_max));
+        let deadline = [
+            pipeline.batch_started().map(|t| t + batch_max),
+            pipeline.hold_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .map(tokio::time::Instant::from_std);
         let received = match deadline {
             Some(d) => tokio::select! {
                 r = items.recv() => Some(r),
@@ -146,10 +152,11 @@ async fn decode(
             None => Some(items.recv().await),
         };
         match received {
-            // The batch's time is up.
-            None => {}
-            // The client has stopped: flush and finish.
+            // The batch's (or a held event's) time is up.
+            None => pipeline.expire_held(std::time::Instant::now()),
+            // The client has stopped: flush everything, held events too, and finish.
             Some(None) => {
+                pipeline.release_all();
                 if let Some(b) = pipeline.take_batch() {
                     let _ = batches.send(b).await;
                 }

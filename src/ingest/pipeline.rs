@@ -6,15 +6,24 @@
 //! batch carries the SSE `id` of the last event it covers (skipped events
 //! included, so the position never stalls on them).
 
-use std::time::Instant;
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
 
 use crate::event::{self, Event, LinksChange, PageLifecycle};
 use crate::extract::{self, Rules};
 use crate::sse::SseItem;
-use crate::store::{Batch, HashtagEdit, LinkAction, LinkChangeRow, Op, PageEventRow};
+use crate::store::{Batch, HashtagEdit, LinkAction, LinkChangeRow, Op, PageEventRow, Provenance};
 use crate::telemetry::Telemetry;
 
 use super::dedupe::RecentIds;
+use super::pairing::{PairKey, Pairing};
+
+/// Longest a page-links-change event waits for its recentchange.
+pub const HOLD_MAX: Duration = Duration::from_secs(3);
+/// …or this many later events, whichever comes first.
+pub const HOLD_EVENTS: u64 = 20_000;
+/// Recentchange edits remembered for links events that arrive after them.
+const RECENT_EDITS: usize = 100_000;
 
 /// Which hashtag edits are kept.
 #[derive(Debug, Clone, Default)]
@@ -30,6 +39,25 @@ pub struct Pipeline {
     seen: RecentIds,
     batch: Batch,
     batch_started: Option<Instant>,
+    /// Events waiting behind a held page-links-change event, in stream order.
+    queue: VecDeque<Entry>,
+    pairing: Pairing,
+    /// Events handled so far.
+    seq: u64,
+}
+
+/// One event's operations and SSE id, not yet in the batch.
+struct Entry {
+    ops: Vec<Op>,
+    id: Option<String>,
+    hold: Option<Hold>,
+}
+
+/// A page-links-change event waiting for its recentchange.
+struct Hold {
+    key: PairKey,
+    seq: u64,
+    since: Instant,
 }
 
 impl Pipeline {
@@ -39,6 +67,9 @@ impl Pipeline {
             seen: RecentIds::new(500_000),
             batch: Batch::default(),
             batch_started: None,
+            queue: VecDeque::new(),
+            pairing: Pairing::new(RECENT_EDITS),
+            seq: 0,
         }
     }
 
@@ -47,32 +78,87 @@ impl Pipeline {
         self.batch_started
     }
 
+    /// When the oldest held links event must be released unpaired.
+    pub fn hold_deadline(&self) -> Option<Instant> {
+        self.queue
+            .iter()
+            .find_map(|e| e.hold.as_ref().map(|h| h.since + HOLD_MAX))
+    }
+
     pub fn batch_full(&self) -> bool {
         self.batch.events as usize >= self.options.batch_events.max(1)
     }
 
-    /// Takes the pending batch, if it holds anything to write.
+    /// Takes the pending batch, if it holds anything to write. Held events
+    /// stay behind, and the batch's position stops before them.
     pub fn take_batch(&mut self) -> Option<Batch> {
         self.batch_started = None;
         let batch = std::mem::take(&mut self.batch);
         (!batch.is_empty()).then_some(batch)
     }
 
-    fn advance(&mut self, id: Option<String>) {
+    /// Releases held links events (as `propagated`) that have waited
+    /// [`HOLD_MAX`] by `now`.
+    pub fn expire_held(&mut self, now: Instant) {
+        for e in self.queue.iter_mut() {
+            if e.hold.as_ref().is_some_and(|h| now >= h.since + HOLD_MAX) {
+                e.hold = None;
+            }
+        }
+        self.drain();
+    }
+
+    /// Releases every held event (as `propagated`): at shutdown, so the final
+    /// batch carries everything read.
+    pub fn release_all(&mut self) {
+        for e in self.queue.iter_mut() {
+            e.hold = None;
+        }
+        self.drain();
+    }
+
+    /// Moves entries that are not held, from the front, into the batch.
+    fn drain(&mut self) {
+        while self.queue.front().is_some_and(|e| e.hold.is_none()) {
+            if let Some(e) = self.queue.pop_front() {
+                self.push_entry(e);
+            }
+        }
+    }
+
+    fn push_entry(&mut self, e: Entry) {
         if self.batch_started.is_none() {
             self.batch_started = Some(Instant::now());
         }
         self.batch.events += 1;
-        if id.is_some() {
-            self.batch.position = id;
+        if e.id.is_some() {
+            self.batch.position = e.id;
         }
+        self.batch.ops.extend(e.ops);
+    }
+
+    fn enqueue(&mut self, e: Entry) {
+        if self.queue.is_empty() && e.hold.is_none() {
+            self.push_entry(e);
+            return;
+        }
+        self.queue.push_back(e);
+        // The count bound: deterministic for a given input.
+        let seq = self.seq;
+        for e in self.queue.iter_mut() {
+            if e.hold.as_ref().is_some_and(|h| seq - h.seq >= HOLD_EVENTS) {
+                e.hold = None;
+            }
+        }
+        self.drain();
     }
 
     /// Handles one item from the SSE parser. Returns the normalised event when
     /// there is one (for live subscribers).
     pub fn handle(&mut self, item: SseItem, telemetry: &Telemetry) -> Option<Event> {
-        match item {
-            SseItem::Retry(_) => None,
+        self.seq += 1;
+        let (id, event) = match item {
+            SseItem::Retry(_) => return None,
             SseItem::Oversized { id, bytes } => {
                 telemetry
                     .oversized
@@ -82,21 +168,31 @@ impl Pipeline {
                     bytes,
                     "skipped an oversized event"
                 );
-                self.advance(id);
-                None
+                (id, None)
             }
             SseItem::Event(ev) => {
-                self.advance(ev.id.clone());
                 if ev.event == "error" {
                     tracing::warn!(
                         data = %String::from_utf8_lossy(&ev.data),
                         "upstream sent an error event"
                     );
-                    return None;
+                    (ev.id, None)
+                } else {
+                    let event = self.decode(&ev.data, ev.id.as_deref(), telemetry);
+                    (ev.id, event)
                 }
-                self.decode(&ev.data, ev.id.as_deref(), telemetry)
             }
+        };
+        let mut entry = Entry {
+            ops: Vec::new(),
+            id,
+            hold: None,
+        };
+        if let Some(event) = &event {
+            self.derive_ops(event, telemetry, &mut entry);
         }
+        self.enqueue(entry);
+        event
     }
 
     fn decode(&mut self, data: &[u8], id: Option<&str>, telemetry: &Telemetry) -> Option<Event> {
@@ -122,13 +218,15 @@ impl Pipeline {
         let event = raw.normalize(&self.options.rules);
         let env = event.envelope();
         telemetry.record_events(env.stream, 1, env.dt_ms);
-        self.derive_ops(&event, telemetry);
         Some(event)
     }
 
-    fn derive_ops(&mut self, event: &Event, telemetry: &Telemetry) {
+    fn derive_ops(&mut self, event: &Event, telemetry: &Telemetry, entry: &mut Entry) {
         match event {
             Event::Recentchange(c) => {
+                if let (Some(rev), Some(user)) = (c.rev_new, c.user.as_deref()) {
+                    self.pair_recentchange((c.wiki.clone(), rev, user.to_owned()), c.rc_id);
+                }
                 if c.hashtags_too_long > 0 {
                     telemetry.hashtags_too_long.fetch_add(
                         u64::from(c.hashtags_too_long),
@@ -141,7 +239,7 @@ impl Pipeline {
                 {
                     return;
                 }
-                self.batch.ops.push(Op::HashtagEdit(Box::new(HashtagEdit {
+                entry.ops.push(Op::HashtagEdit(Box::new(HashtagEdit {
                     meta_id: c.envelope.meta_id.clone(),
                     wiki: c.wiki.clone(),
                     domain: c.server_name.clone(),
@@ -169,25 +267,70 @@ impl Pipeline {
                 let mut seen = std::collections::HashSet::new();
                 for raw in &l.added {
                     if seen.insert((LinkAction::Added, raw.as_str())) {
-                        self.push_link(l, raw, LinkAction::Added);
+                        entry.ops.push(self.link_op(l, raw, LinkAction::Added));
                     }
                 }
                 for raw in &l.removed {
                     if seen.insert((LinkAction::Removed, raw.as_str())) {
-                        self.push_link(l, raw, LinkAction::Removed);
+                        entry.ops.push(self.link_op(l, raw, LinkAction::Removed));
                     }
                 }
+                if entry.ops.is_empty() {
+                    return;
+                }
+                // Provenance: no performer → system; a recentchange of the
+                // same wiki, revision and user seen → edit; otherwise hold
+                // the event briefly for its recentchange.
+                let Some(performer) = &l.performer else {
+                    set_provenance(&mut entry.ops, Provenance::System, None);
+                    return;
+                };
+                let Some(rev) = l.rev_id else {
+                    set_provenance(&mut entry.ops, Provenance::Propagated, None);
+                    return;
+                };
+                let key = (l.wiki.clone(), rev, performer.name.clone());
+                if let Some(rc_id) = self.pairing.take(&key) {
+                    set_provenance(&mut entry.ops, Provenance::Edit, rc_id);
+                } else {
+                    set_provenance(&mut entry.ops, Provenance::Propagated, None);
+                    entry.hold = Some(Hold {
+                        key,
+                        seq: self.seq,
+                        since: Instant::now(),
+                    });
+                }
             }
-            Event::PageDelete(p) => self.batch.ops.push(Op::PageDeleted(Box::new(page_row(p)))),
-            Event::PageUndelete(p) => self.batch.ops.push(Op::PageRestored(Box::new(page_row(p)))),
+            Event::PageDelete(p) => entry.ops.push(Op::PageDeleted(Box::new(page_row(p)))),
+            Event::PageUndelete(p) => entry.ops.push(Op::PageRestored(Box::new(page_row(p)))),
             Event::Other(_) => {}
         }
     }
 
-    fn push_link(&mut self, l: &LinksChange, raw: &str, action: LinkAction) {
+    /// A recentchange arrived: pair it with a held links event, or remember
+    /// it for one arriving later.
+    fn pair_recentchange(&mut self, key: PairKey, rc_id: Option<i64>) {
+        for e in self.queue.iter_mut() {
+            if e.hold.as_ref().is_some_and(|h| h.key == key) {
+                e.hold = None;
+                set_provenance(&mut e.ops, Provenance::Edit, rc_id);
+                self.drain();
+                return;
+            }
+        }
+        self.pairing.remember(key, rc_id);
+    }
+
+    fn link_op(&self, l: &LinksChange, raw: &str, action: LinkAction) -> Op {
         let link = extract::analyze_link(raw, &self.options.rules.links);
         let rhost = link.host.as_deref().map(extract::reversed_host);
-        self.batch.ops.push(Op::Link(Box::new(LinkChangeRow {
+        let target = match &link.wrapper {
+            Some(_) => extract::unwrap_url(&link.url, &self.options.rules.links)
+                .map(|u| u.target)
+                .unwrap_or_else(|| link.url.clone()),
+            None => link.url.clone(),
+        };
+        Op::Link(Box::new(LinkChangeRow {
             meta_id: l.envelope.meta_id.clone(),
             action,
             wiki: l.wiki.clone(),
@@ -200,7 +343,20 @@ impl Pipeline {
             time_ms: l.envelope.dt_ms,
             link,
             rhost,
-        })));
+            rc_id: None,
+            provenance: Provenance::Propagated,
+            editor_kind: l.performer.as_ref().map(|p| extract::editor_kind(&p.name)),
+            target,
+        }))
+    }
+}
+
+fn set_provenance(ops: &mut [Op], provenance: Provenance, rc_id: Option<i64>) {
+    for op in ops {
+        if let Op::Link(l) = op {
+            l.provenance = provenance;
+            l.rc_id = rc_id;
+        }
     }
 }
 
@@ -271,5 +427,83 @@ mod tests {
         assert!(p.handle(item("1", ev), &t).is_some());
         assert!(p.handle(item("2", ev), &t).is_none());
         assert_eq!(t.duplicates.load(std::sync::atomic::Ordering::Relaxed), 1);
+    }
+
+    fn links_event(id: &str, meta_id: &str, rev: i64, user: Option<&str>) -> SseItem {
+        let performer = user
+            .map(|u| format!(r#","performer":{{"user_text":"{u}","user_is_bot":false}}"#))
+            .unwrap_or_default();
+        item(
+            id,
+            &format!(
+                r#"{{"meta":{{"id":"{meta_id}","stream":"mediawiki.page-links-change","domain":"en.wikipedia.org","dt":"2026-01-01T00:00:00Z"}},"database":"enwiki","page_id":1,"page_title":"P","page_namespace":0,"rev_id":{rev}{performer},"added_links":[{{"link":"https://example.org/","external":true}}]}}"#
+            ),
+        )
+    }
+
+    fn rc_event(id: &str, meta_id: &str, rev: i64, user: &str, rc: i64) -> SseItem {
+        item(
+            id,
+            &format!(
+                r#"{{"meta":{{"id":"{meta_id}","stream":"mediawiki.recentchange","domain":"en.wikipedia.org","dt":"2026-01-01T00:00:00Z"}},"id":{rc},"type":"edit","namespace":0,"title":"P","user":"{user}","bot":false,"revision":{{"old":1,"new":{rev}}},"wiki":"enwiki","server_name":"en.wikipedia.org"}}"#
+            ),
+        )
+    }
+
+    fn provenances(b: &Batch) -> Vec<(String, Option<i64>)> {
+        b.ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Link(l) => Some((l.provenance.as_str().to_owned(), l.rc_id)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn links_events_pair_with_their_recentchange_either_way_round() {
+        let t = Telemetry::new();
+        let mut p = Pipeline::new(PipelineOptions {
+            batch_events: 100,
+            ..Default::default()
+        });
+        // Before its recentchange: held, and the position stays before it.
+        p.handle(links_event("1", "a", 10, Some("Ann")), &t);
+        p.handle(item("2", "{not json"), &t);
+        assert!(p.take_batch().is_none(), "nothing may pass a held event");
+        p.handle(rc_event("3", "b", 10, "Ann", 77), &t);
+        // After its recentchange: paired at once.
+        p.handle(rc_event("4", "c", 11, "Bo", 78), &t);
+        p.handle(links_event("5", "d", 11, Some("Bo")), &t);
+        // No performer: system; never paired: propagated, released at shutdown.
+        p.handle(links_event("6", "e", 12, None), &t);
+        p.handle(links_event("7", "f", 13, Some("Cy")), &t);
+        let b = p.take_batch().unwrap();
+        assert_eq!(b.position.as_deref(), Some("6"));
+        assert_eq!(
+            provenances(&b),
+            vec![
+                ("edit".to_owned(), Some(77)),
+                ("edit".to_owned(), Some(78)),
+                ("system".to_owned(), None)
+            ]
+        );
+        p.release_all();
+        let b = p.take_batch().unwrap();
+        assert_eq!(b.position.as_deref(), Some("7"));
+        assert_eq!(provenances(&b), vec![("propagated".to_owned(), None)]);
+    }
+
+    #[test]
+    fn held_events_are_released_after_the_hold_time() {
+        let t = Telemetry::new();
+        let mut p = Pipeline::new(PipelineOptions::default());
+        p.handle(links_event("1", "a", 10, Some("Ann")), &t);
+        let deadline = p.hold_deadline().unwrap();
+        p.expire_held(deadline - Duration::from_millis(1));
+        assert!(p.take_batch().is_none());
+        p.expire_held(deadline);
+        let b = p.take_batch().unwrap();
+        assert_eq!(provenances(&b), vec![("propagated".to_owned(), None)]);
     }
 }

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::Provenance;
 use crate::event::Performer;
 use crate::extract::{EditorKind, Hashtag, LinkInfo};
 
@@ -94,6 +95,13 @@ pub struct LinkChangeRow {
     pub link: LinkInfo,
     /// `reversed_host` of the effective host, for label-boundary matching.
     pub rhost: Option<String>,
+    /// The recentchange this event was paired with (provenance `edit`).
+    pub rc_id: Option<i64>,
+    pub provenance: Provenance,
+    /// Of the performer's name; `None` without a performer.
+    pub editor_kind: Option<EditorKind>,
+    /// The archived or proxied URL for wrapped links, else `link.url`.
+    pub target: String,
 }
 
 /// A page deletion or restoration; the store turns it into link events for the

@@ -9,9 +9,12 @@
 
 mod batch;
 pub mod hashtag_queries;
+pub mod link_queries;
 mod postgres;
+mod postgres_links;
 mod sqlite;
 mod sqlite_hashtags;
+mod sqlite_links;
 
 use std::sync::Arc;
 
@@ -20,6 +23,7 @@ use serde::Serialize;
 
 pub use batch::{Batch, HashtagEdit, LinkAction, LinkChangeRow, Op, PageEventRow, WriteOutcome};
 pub use hashtag_queries::HashtagQueries;
+pub use link_queries::{LinkQueries, Provenance};
 pub use postgres::{PostgresStore, redact_url};
 pub use sqlite::SqliteStore;
 pub use sqlite_hashtags::bulk_load_hashtag_edits;
@@ -67,7 +71,7 @@ pub struct IngestLease {
 /// The storage interface, implemented by SQLite and PostgreSQL with one
 /// conformance suite (tests/store_conformance.rs) for both.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: LinkQueries + Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

@@ -34,7 +34,10 @@ use super::{
 };
 use crate::telemetry::now_ms;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/postgres/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/postgres/0001_init.sql")),
+    (3, include_str!("migrations/postgres/0003_links.sql")),
+];
 
 /// Advisory lock keys ("wikiwatch" in two halves).
 const MIGRATION_LOCK: i64 = 0x7769_6b69_7761_0001;
@@ -205,11 +208,11 @@ impl PostgresStore {
         Ok(store)
     }
 
-    fn err(&self, e: impl std::fmt::Display) -> StoreError {
+    pub(super) fn err(&self, e: impl std::fmt::Display) -> StoreError {
         StoreError::Postgres(format!("{e} ({})", self.url))
     }
 
-    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+    pub(super) async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
         self.pool
             .get()
             .await
@@ -373,7 +376,7 @@ struct Writer<'a, 'b> {
 }
 
 impl Writer<'_, '_> {
-    fn err(&self, e: impl std::fmt::Display) -> StoreError {
+    pub(super) fn err(&self, e: impl std::fmt::Display) -> StoreError {
         self.store.err(e)
     }
 
@@ -590,21 +593,26 @@ impl Writer<'_, '_> {
         });
         let wrapper_host = o(&|l| l.link.wrapper.as_ref().map(|w| w.host.clone()));
         let error = o(&|l| l.link.error.clone());
+        let rc_id = oi(&|l| l.rc_id);
+        let provenance = s(&|l| l.provenance.as_str().to_owned());
+        let editor_kind = o(&|l| l.editor_kind.map(|k| k.as_str().to_owned()));
+        let target = s(&|l| l.target.clone());
         self.tx
             .execute(
                 "INSERT INTO link_events (id, meta_id, action, raw, wiki, wiki_domain, page_id, page_title,
                     page_namespace, rev_id, performer, performer_id, performer_bot, performer_groups,
                     performer_registration_ms, performer_edit_count, time_ms, url, scheme, host, domain,
-                    rhost, wrapper_kind, wrapper_host, error)
+                    rhost, wrapper_kind, wrapper_host, error, rc_id, provenance, editor_kind, target)
                  SELECT * FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                     $7::int8[], $8::text[], $9::int8[], $10::int8[], $11::text[], $12::int8[], $13::int2[],
                     $14::text[], $15::int8[], $16::int8[], $17::int8[], $18::text[], $19::text[], $20::text[],
-                    $21::text[], $22::text[], $23::text[], $24::text[], $25::text[])",
+                    $21::text[], $22::text[], $23::text[], $24::text[], $25::text[], $26::int8[], $27::text[],
+                    $28::text[], $29::text[])",
                 &[
                     &ids, &meta, &action, &raw, &wiki, &wiki_domain, &page_id, &page_title, &page_ns,
                     &rev_id, &performer, &performer_id, &performer_bot, &groups, &registration,
                     &edit_count, &time, &url, &scheme, &host, &domain, &rhost, &wrapper_kind,
-                    &wrapper_host, &error,
+                    &wrapper_host, &error, &rc_id, &provenance, &editor_kind, &target,
                 ],
             )
             .await
@@ -727,15 +735,17 @@ impl Writer<'_, '_> {
         let groups = u.map(|u| serde_json::to_string(&u.groups).unwrap_or_default());
         let registration = u.and_then(|u| u.registration_ms);
         let edit_count = u.and_then(|u| u.edit_count);
+        let editor_kind = u.map(|u| crate::extract::editor_kind(&u.name).as_str().to_owned());
         let n = self
             .tx
             .execute(
                 "INSERT INTO link_events (meta_id, action, raw, wiki, wiki_domain, page_id, page_title,
                     page_namespace, rev_id, performer, performer_id, performer_bot, performer_groups,
                     performer_registration_ms, performer_edit_count, time_ms, url, scheme, host, domain,
-                    rhost, wrapper_kind, wrapper_host, error)
+                    rhost, wrapper_kind, wrapper_host, error, provenance, editor_kind, target)
                  SELECT $1, $2, pl.raw, pl.wiki, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-                    le.url, le.scheme, le.host, le.domain, le.rhost, le.wrapper_kind, le.wrapper_host, le.error
+                    le.url, le.scheme, le.host, le.domain, le.rhost, le.wrapper_kind, le.wrapper_host, le.error,
+                    CASE WHEN $8::text IS NULL THEN 'system' ELSE 'edit' END, $17::text, COALESCE(le.target, le.url)
                  FROM page_links pl JOIN link_events le ON le.id = pl.last_event_id
                  WHERE pl.wiki = $15 AND pl.page_id = $4 AND pl.deleted = $16
                  ORDER BY pl.raw",
@@ -756,6 +766,7 @@ impl Writer<'_, '_> {
                     &p.time_ms,
                     &p.wiki,
                     &deleted_state,
+                    &editor_kind,
                 ],
             )
             .await
@@ -1049,7 +1060,7 @@ impl Store for PostgresStore {
                 "SELECT meta_id, action, raw, wiki, wiki_domain, page_id, page_title, page_namespace,
                     rev_id, rc_id, provenance, performer, performer_id, performer_bot, performer_groups,
                     performer_registration_ms, performer_edit_count, time_ms, url, scheme, host, domain,
-                    rhost, wrapper_kind, wrapper_host, error FROM link_events",
+                    rhost, wrapper_kind, wrapper_host, error, editor_kind, target FROM link_events",
             ),
             (
                 "page_link",

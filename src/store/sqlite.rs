@@ -23,6 +23,7 @@ use crate::telemetry::now_ms;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/sqlite/0001_init.sql")),
     (2, include_str!("migrations/sqlite/0002_hashtags.sql")),
+    (3, include_str!("migrations/sqlite/0003_links.sql")),
 ];
 
 const COUNTED_TABLES: &[&str] = &[
@@ -311,9 +312,9 @@ fn insert_link(
             "INSERT INTO link_events (meta_id, action, raw, wiki, wiki_domain, page_id, page_title,
                 page_namespace, rev_id, performer, performer_id, performer_bot, performer_groups,
                 performer_registration_ms, performer_edit_count, time_ms, url, scheme, host, domain,
-                rhost, wrapper_kind, wrapper_host, error)
+                rhost, wrapper_kind, wrapper_host, error, rc_id, provenance, editor_kind, target)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                ?19, ?20, ?21, ?22, ?23, ?24)",
+                ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
         )?
         .execute(params![
             l.meta_id,
@@ -343,6 +344,10 @@ fn insert_link(
             }),
             l.link.wrapper.as_ref().map(|w| w.host.as_str()),
             l.link.error,
+            l.rc_id,
+            l.provenance.as_str(),
+            l.editor_kind.map(|k| k.as_str()),
+            l.target,
         ])?;
     if inserted == 0 {
         return Ok(());
@@ -442,9 +447,10 @@ fn link_events_from_page(
             "INSERT INTO link_events (meta_id, action, raw, wiki, wiki_domain, page_id, page_title,
                 page_namespace, rev_id, performer, performer_id, performer_bot, performer_groups,
                 performer_registration_ms, performer_edit_count, time_ms, url, scheme, host, domain,
-                rhost, wrapper_kind, wrapper_host, error)
+                rhost, wrapper_kind, wrapper_host, error, provenance, editor_kind, target)
              SELECT ?1, ?2, pl.raw, pl.wiki, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-                le.url, le.scheme, le.host, le.domain, le.rhost, le.wrapper_kind, le.wrapper_host, le.error
+                le.url, le.scheme, le.host, le.domain, le.rhost, le.wrapper_kind, le.wrapper_host, le.error,
+                CASE WHEN ?8 IS NULL THEN 'system' ELSE 'edit' END, ?17, COALESCE(le.target, le.url)
              FROM page_links pl JOIN link_events le ON le.id = pl.last_event_id
              WHERE pl.wiki = ?15 AND pl.page_id = ?4 AND pl.deleted = ?16
              ORDER BY pl.raw
@@ -467,6 +473,9 @@ fn link_events_from_page(
             p.time_ms,
             p.wiki,
             deleted_state,
+            p.performer
+                .as_ref()
+                .map(|u| crate::extract::editor_kind(&u.name).as_str()),
         ])?;
     Ok(n)
 }
@@ -684,7 +693,7 @@ impl Store for SqliteStore {
                 "SELECT meta_id, action, raw, wiki, wiki_domain, page_id, page_title, page_namespace,
                     rev_id, rc_id, provenance, performer, performer_id, performer_bot, performer_groups,
                     performer_registration_ms, performer_edit_count, time_ms, url, scheme, host, domain,
-                    rhost, wrapper_kind, wrapper_host, error FROM link_events",
+                    rhost, wrapper_kind, wrapper_host, error, editor_kind, target FROM link_events",
             )?);
             out.extend(dump_query(
                 c,

@@ -88,7 +88,8 @@ CREATE TABLE link_events (
     scheme TEXT,
     host TEXT,
     domain TEXT,
-    rhost TEXT,
+    -- Byte order, so label-boundary ranges over reversed hosts are exact.
+    rhost TEXT COLLATE "C",
     wrapper_kind TEXT,
     wrapper_host TEXT,
     error TEXT
@@ -99,7 +100,7 @@ CREATE TABLE link_events_default PARTITION OF link_events DEFAULT;
 CREATE INDEX link_events_id ON link_events (id);
 CREATE INDEX link_events_time ON link_events (time_ms);
 CREATE INDEX link_events_domain_time ON link_events (domain, time_ms);
-CREATE INDEX link_events_rhost ON link_events (rhost text_pattern_ops, time_ms);
+CREATE INDEX link_events_rhost ON link_events (rhost, time_ms);
 CREATE INDEX link_events_page ON link_events (wiki, page_id, time_ms);
 CREATE INDEX link_events_performer ON link_events (performer, time_ms);
 

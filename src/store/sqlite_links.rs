@@ -1,0 +1,393 @@
+//! [`LinkQueries`] for SQLite, on the store's pool of read connections.
+//! Collection writes (rare, from the admin API) use a short-lived connection
+//! of their own; SQLite's busy timeout queues them behind the ingest writer.
+
+use async_trait::async_trait;
+use rusqlite::{Connection, Row, params, params_from_iter};
+
+use super::link_queries::{
+    CollectionDef, Cursor, DayCount, EVENT_COLUMNS, LinkEventRow, LinkFilter, LinkQueries,
+    LinkReport, Placeholders, SpamSignals, SqlBuilder, SqlValue, TopBy, TopRow, UserDomainRow,
+    where_clause,
+};
+use super::{LinkAction, SqliteStore, StoreError};
+use crate::telemetry::now_ms;
+
+impl rusqlite::ToSql for SqlValue {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self {
+            SqlValue::Int(n) => n.to_sql(),
+            SqlValue::Text(s) => s.to_sql(),
+        }
+    }
+}
+
+fn event_row(r: &Row<'_>) -> rusqlite::Result<LinkEventRow> {
+    let time_ms: i64 = r.get(3)?;
+    Ok(LinkEventRow {
+        id: r.get(0)?,
+        meta_id: r.get(1)?,
+        action: r.get(2)?,
+        time: crate::event::format_ms(time_ms),
+        time_ms,
+        wiki: r.get(4)?,
+        wiki_domain: r.get(5)?,
+        page_id: r.get(6)?,
+        page_title: r.get(7)?,
+        page_namespace: r.get(8)?,
+        rev_id: r.get(9)?,
+        rc_id: r.get(10)?,
+        provenance: r.get(11)?,
+        performer: r.get(12)?,
+        performer_id: r.get(13)?,
+        performer_bot: r.get(14)?,
+        editor_kind: r.get(15)?,
+        performer_registration_ms: r.get(16)?,
+        performer_edit_count: r.get(17)?,
+        raw: r.get(18)?,
+        url: r.get(19)?,
+        target: r.get(20)?,
+        scheme: r.get(21)?,
+        host: r.get(22)?,
+        domain: r.get(23)?,
+        wrapper_kind: r.get(24)?,
+        wrapper_host: r.get(25)?,
+    })
+}
+
+fn query_events(
+    c: &Connection,
+    sql: &str,
+    params: &[SqlValue],
+) -> Result<Vec<LinkEventRow>, StoreError> {
+    let mut stmt = c.prepare_cached(sql)?;
+    let rows = stmt.query_map(params_from_iter(params.iter()), event_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// `SUM(CASE …)` of additions and removals.
+const ADDED: &str = "SUM(CASE WHEN le.action IN ('added', 'page_restored') THEN 1 ELSE 0 END)";
+const REMOVED: &str = "SUM(CASE WHEN le.action IN ('removed', 'page_deleted') THEN 1 ELSE 0 END)";
+
+fn top_rows(
+    c: &Connection,
+    filter: &LinkFilter,
+    by: TopBy,
+    limit: usize,
+) -> Result<Vec<TopRow>, StoreError> {
+    let mut b = SqlBuilder::new(Placeholders::Sqlite);
+    let mut conds = filter.where_sql(&mut b, "le");
+    let (key, wiki, group) = match by {
+        TopBy::Domain => {
+            conds.push("le.domain IS NOT NULL".into());
+            ("le.domain", "NULL", "le.domain")
+        }
+        TopBy::User => {
+            conds.push("le.performer IS NOT NULL".into());
+            ("le.performer", "NULL", "le.performer")
+        }
+        TopBy::Wiki => ("le.wiki", "NULL", "le.wiki"),
+        TopBy::Page => ("le.page_title", "le.wiki", "le.wiki, le.page_title"),
+    };
+    let lim = b.int(limit as i64);
+    let sql = format!(
+        "SELECT {key}, {wiki}, {ADDED} AS a, {REMOVED} AS r FROM link_events le {}
+         GROUP BY {group} ORDER BY a DESC, a - r DESC, {key} LIMIT {lim}",
+        where_clause(&conds)
+    );
+    let mut stmt = c.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params_from_iter(b.params.iter()), |r| {
+        let added: i64 = r.get(2)?;
+        let removed: i64 = r.get(3)?;
+        Ok(TopRow {
+            key: r.get(0)?,
+            wiki: r.get(1)?,
+            added,
+            removed,
+            net: added - removed,
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+fn signals(c: &Connection, filter: &LinkFilter) -> Result<SpamSignals, StoreError> {
+    let mut f = filter.clone();
+    f.actions = vec![LinkAction::Added];
+    let mut b = SqlBuilder::new(Placeholders::Sqlite);
+    let conds = f.where_sql(&mut b, "le");
+    let week = b.int(7 * 86_400_000);
+    let sql = format!(
+        "SELECT COUNT(*), COUNT(DISTINCT le.performer), COUNT(DISTINCT le.wiki),
+            SUM(CASE WHEN le.editor_kind IN ('ip', 'temp') THEN 1 ELSE 0 END),
+            SUM(CASE WHEN (le.performer_registration_ms IS NOT NULL
+                           AND le.time_ms - le.performer_registration_ms < {week})
+                       OR le.performer_edit_count < 10 THEN 1 ELSE 0 END),
+            SUM(CASE WHEN EXISTS (SELECT 1 FROM link_events r
+                   WHERE r.wiki = le.wiki AND r.page_id = le.page_id AND r.raw = le.raw
+                     AND r.action = 'removed' AND r.id > le.id) THEN 1 ELSE 0 END)
+         FROM link_events le {}",
+        where_clause(&conds)
+    );
+    let mut s = c
+        .prepare_cached(&sql)?
+        .query_row(params_from_iter(b.params.iter()), |r| {
+            Ok(SpamSignals {
+                additions: r.get(0)?,
+                users: r.get(1)?,
+                wikis: r.get(2)?,
+                ip_or_temp_additions: r.get::<_, Option<i64>>(3)?.unwrap_or(0),
+                new_account_additions: r.get::<_, Option<i64>>(4)?.unwrap_or(0),
+                later_removed: r.get::<_, Option<i64>>(5)?.unwrap_or(0),
+                ..Default::default()
+            })
+        })?;
+    if let Some(top) = top_rows(c, &f, TopBy::User, 1)?.into_iter().next() {
+        s.top_user = Some(top.key);
+        s.top_user_additions = top.added;
+    }
+    s.finish();
+    Ok(s)
+}
+
+fn report(c: &Connection, filter: &LinkFilter, top: usize) -> Result<LinkReport, StoreError> {
+    let mut b = SqlBuilder::new(Placeholders::Sqlite);
+    let conds = filter.where_sql(&mut b, "le");
+    let sql = format!(
+        "SELECT le.time_ms / 86400000 AS d, {ADDED}, {REMOVED}, MIN(le.time_ms), MAX(le.time_ms)
+         FROM link_events le {} GROUP BY d ORDER BY d",
+        where_clause(&conds)
+    );
+    let mut days = Vec::new();
+    let (mut first, mut last): (Option<i64>, Option<i64>) = (None, None);
+    {
+        let mut stmt = c.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params_from_iter(b.params.iter()))?;
+        while let Some(r) = rows.next()? {
+            days.push(DayCount {
+                day: r.get(0)?,
+                added: r.get(1)?,
+                removed: r.get(2)?,
+            });
+            let lo: i64 = r.get(3)?;
+            let hi: i64 = r.get(4)?;
+            first = Some(first.map_or(lo, |f| f.min(lo)));
+            last = Some(last.map_or(hi, |l| l.max(hi)));
+        }
+    }
+    let added = days.iter().map(|d| d.added).sum();
+    let removed = days.iter().map(|d| d.removed).sum();
+
+    let mut pb = SqlBuilder::new(Placeholders::Sqlite);
+    let mut pconds = filter.match_sql(&mut pb, "le");
+    pconds.push("pl.deleted = 0".into());
+    let psql = format!(
+        "SELECT COUNT(*) FROM page_links pl JOIN link_events le ON le.id = pl.last_event_id {}",
+        where_clause(&pconds)
+    );
+    let present: i64 = c
+        .prepare_cached(&psql)?
+        .query_row(params_from_iter(pb.params.iter()), |r| r.get(0))?;
+
+    Ok(LinkReport {
+        added,
+        removed,
+        net: added - removed,
+        present,
+        first_seen_ms: first,
+        last_seen_ms: last,
+        days,
+        top_users: top_rows(c, filter, TopBy::User, top)?,
+        top_wikis: top_rows(c, filter, TopBy::Wiki, top)?,
+        top_pages: top_rows(c, filter, TopBy::Page, top)?,
+        signals: signals(c, filter)?,
+    })
+}
+
+fn write_conn(store: &SqliteStore) -> Result<Connection, StoreError> {
+    let c = Connection::open(&store.path)?;
+    c.busy_timeout(std::time::Duration::from_secs(30))?;
+    Ok(c)
+}
+
+#[async_trait]
+impl LinkQueries for SqliteStore {
+    async fn link_events(
+        &self,
+        filter: &LinkFilter,
+        cursor: Option<Cursor>,
+        limit: usize,
+    ) -> Result<Vec<LinkEventRow>, StoreError> {
+        let mut b = SqlBuilder::new(Placeholders::Sqlite);
+        let mut conds = filter.where_sql(&mut b, "le");
+        if let Some(cur) = cursor {
+            let t = b.int(cur.time_ms);
+            let i = b.int(cur.id);
+            conds.push(format!(
+                "(le.time_ms < {t} OR (le.time_ms = {t} AND le.id < {i}))"
+            ));
+        }
+        let lim = b.int(limit as i64);
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM link_events le {} ORDER BY le.time_ms DESC, le.id DESC LIMIT {lim}",
+            where_clause(&conds)
+        );
+        self.read(move |c| query_events(c, &sql, &b.params)).await
+    }
+
+    async fn link_events_after(
+        &self,
+        filter: &LinkFilter,
+        after_id: i64,
+        limit: usize,
+        first_seen_only: bool,
+    ) -> Result<Vec<LinkEventRow>, StoreError> {
+        let mut b = SqlBuilder::new(Placeholders::Sqlite);
+        let mut conds = filter.where_sql(&mut b, "le");
+        conds.push(format!("le.id > {}", b.int(after_id)));
+        if first_seen_only {
+            conds.push("le.action = 'added'".into());
+            conds.push(
+                "NOT EXISTS (SELECT 1 FROM link_events p
+                   WHERE COALESCE(p.target, p.url) = COALESCE(le.target, le.url)
+                     AND p.action = 'added' AND p.id < le.id)"
+                    .into(),
+            );
+        }
+        let lim = b.int(limit as i64);
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM link_events le {} ORDER BY le.id LIMIT {lim}",
+            where_clause(&conds)
+        );
+        self.read(move |c| query_events(c, &sql, &b.params)).await
+    }
+
+    async fn link_max_id(&self) -> Result<i64, StoreError> {
+        self.read(|c| {
+            Ok(
+                c.query_row("SELECT COALESCE(MAX(id), 0) FROM link_events", [], |r| {
+                    r.get(0)
+                })?,
+            )
+        })
+        .await
+    }
+
+    async fn link_id_before_time(&self, time_ms: i64) -> Result<i64, StoreError> {
+        self.read(move |c| {
+            let id: Option<i64> = c.query_row(
+                "SELECT MIN(id) FROM link_events WHERE time_ms >= ?1",
+                [time_ms],
+                |r| r.get(0),
+            )?;
+            match id {
+                Some(id) => Ok(id - 1),
+                None => Ok(c.query_row(
+                    "SELECT COALESCE(MAX(id), 0) FROM link_events",
+                    [],
+                    |r| r.get(0),
+                )?),
+            }
+        })
+        .await
+    }
+
+    async fn link_report(&self, filter: &LinkFilter, top: usize) -> Result<LinkReport, StoreError> {
+        let filter = filter.clone();
+        self.read(move |c| report(c, &filter, top)).await
+    }
+
+    async fn link_top(
+        &self,
+        filter: &LinkFilter,
+        by: TopBy,
+        limit: usize,
+    ) -> Result<Vec<TopRow>, StoreError> {
+        let filter = filter.clone();
+        self.read(move |c| top_rows(c, &filter, by, limit)).await
+    }
+
+    async fn link_user_domains(
+        &self,
+        filter: &LinkFilter,
+    ) -> Result<Vec<UserDomainRow>, StoreError> {
+        let mut b = SqlBuilder::new(Placeholders::Sqlite);
+        let conds = filter.where_sql(&mut b, "le");
+        let sql = format!(
+            "SELECT le.wiki, le.domain, {ADDED} AS a, {REMOVED}, MIN(le.time_ms), MAX(le.time_ms)
+             FROM link_events le {} GROUP BY le.wiki, le.domain ORDER BY a DESC, le.wiki, le.domain",
+            where_clause(&conds)
+        );
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params_from_iter(b.params.iter()), |r| {
+                Ok(UserDomainRow {
+                    wiki: r.get(0)?,
+                    domain: r.get(1)?,
+                    added: r.get(2)?,
+                    removed: r.get(3)?,
+                    first_ms: r.get(4)?,
+                    last_ms: r.get(5)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    async fn link_collections(&self) -> Result<Vec<CollectionDef>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT name, grp, description, patterns, users FROM link_collections ORDER BY name",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                let patterns: String = r.get(3)?;
+                let users: String = r.get(4)?;
+                Ok(CollectionDef {
+                    name: r.get(0)?,
+                    group: r.get(1)?,
+                    description: r.get(2)?,
+                    patterns: serde_json::from_str(&patterns).unwrap_or_default(),
+                    users: serde_json::from_str(&users).unwrap_or_default(),
+                    source: "api".into(),
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    async fn put_link_collection(&self, col: &CollectionDef) -> Result<(), StoreError> {
+        let conn = write_conn(self)?;
+        let col = col.clone();
+        tokio::task::spawn_blocking(move || -> Result<(), StoreError> {
+            conn.execute(
+                "INSERT INTO link_collections (name, grp, description, patterns, users, updated_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (name) DO UPDATE SET grp = excluded.grp,
+                    description = excluded.description, patterns = excluded.patterns,
+                    users = excluded.users, updated_ms = excluded.updated_ms",
+                params![
+                    col.name,
+                    col.group,
+                    col.description,
+                    serde_json::to_string(&col.patterns).unwrap_or_else(|_| "[]".into()),
+                    serde_json::to_string(&col.users).unwrap_or_else(|_| "[]".into()),
+                    now_ms()
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    async fn delete_link_collection(&self, name: &str) -> Result<bool, StoreError> {
+        let conn = write_conn(self)?;
+        let name = name.to_owned();
+        tokio::task::spawn_blocking(move || -> Result<bool, StoreError> {
+            Ok(conn.execute("DELETE FROM link_collections WHERE name = ?1", [name])? > 0)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+}
