@@ -21,7 +21,7 @@ fn replay(extra: &[&str], dir: &std::path::Path) -> Proc {
 
 fn run(upstream: &Proc, dir: &std::path::Path) -> Proc {
     let url = upstream.url(STREAMS);
-    let db = format!("sqlite:{}", dir.join("w.db").display());
+    let db = support::test_db_blocking(dir, "w.db");
     Proc::start(
         &[
             "run",

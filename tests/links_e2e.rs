@@ -32,7 +32,7 @@ fn replay(extra: &[&str], dir: &Path) -> Proc {
 
 fn run(upstream: &Proc, dir: &Path, extra: &[&str]) -> Proc {
     let url = upstream.url(STREAMS);
-    let db = format!("sqlite:{}", dir.join("w.db").display());
+    let db = support::test_db_blocking(dir, "w.db");
     let mut args = vec![
         "run",
         "--upstream",

@@ -287,3 +287,30 @@ pub async fn pg_database() -> Option<String> {
     let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
     Some(format!("{base}/{name}"))
 }
+
+/// The database a black-box test ingests into: a fresh SQLite file in `dir`,
+/// or, when `WIKIWATCH_TEST_BACKEND=postgres` (how `scripts/test` runs the
+/// API suites a second time), a fresh PostgreSQL database.
+pub async fn test_db(dir: &Path, name: &str) -> String {
+    if std::env::var("WIKIWATCH_TEST_BACKEND").as_deref() == Ok("postgres") {
+        return pg_database()
+            .await
+            .expect("WIKIWATCH_TEST_BACKEND=postgres needs WIKIWATCH_TEST_PG_URL");
+    }
+    format!("sqlite:{}", dir.join(name).display())
+}
+
+/// [`test_db`] for synchronous helpers (runs on a thread of its own, so it
+/// also works inside an async test).
+pub fn test_db_blocking(dir: &Path, name: &str) -> String {
+    let (dir, name) = (dir.to_path_buf(), name.to_owned());
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+            .block_on(test_db(&dir, &name))
+    })
+    .join()
+    .expect("test database")
+}
