@@ -6,7 +6,7 @@
 //! batch carries the SSE `id` of the last event it covers (skipped events
 //! included, so the position never stalls on them).
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use crate::event::{self, Event, LinksChange, PageLifecycle};
@@ -42,12 +42,19 @@ pub struct Pipeline {
     /// Events waiting behind a held page-links-change event, in stream order.
     queue: VecDeque<Entry>,
     pairing: Pairing,
+    /// Held entries by sequence number, oldest first, with when they were
+    /// held; and by pairing key. Both index into `queue`, so pairing,
+    /// expiry and the count bound cost O(log n), not a scan of the queue
+    /// (which can hold `HOLD_EVENTS` entries).
+    held: BTreeMap<u64, Instant>,
+    held_by_key: HashMap<PairKey, BTreeSet<u64>>,
     /// Events handled so far.
     seq: u64,
 }
 
 /// One event's operations and SSE id, not yet in the batch.
 struct Entry {
+    seq: u64,
     ops: Vec<Op>,
     id: Option<String>,
     hold: Option<Hold>,
@@ -56,7 +63,6 @@ struct Entry {
 /// A page-links-change event waiting for its recentchange.
 struct Hold {
     key: PairKey,
-    seq: u64,
     since: Instant,
 }
 
@@ -69,6 +75,8 @@ impl Pipeline {
             batch_started: None,
             queue: VecDeque::new(),
             pairing: Pairing::new(RECENT_EDITS),
+            held: BTreeMap::new(),
+            held_by_key: HashMap::new(),
             seq: 0,
         }
     }
@@ -80,9 +88,7 @@ impl Pipeline {
 
     /// When the oldest held links event must be released unpaired.
     pub fn hold_deadline(&self) -> Option<Instant> {
-        self.queue
-            .iter()
-            .find_map(|e| e.hold.as_ref().map(|h| h.since + HOLD_MAX))
+        self.held.values().next().map(|since| *since + HOLD_MAX)
     }
 
     pub fn batch_full(&self) -> bool {
@@ -100,12 +106,29 @@ impl Pipeline {
     /// Releases held links events (as `propagated`) that have waited
     /// [`HOLD_MAX`] by `now`.
     pub fn expire_held(&mut self, now: Instant) {
-        for e in self.queue.iter_mut() {
-            if e.hold.as_ref().is_some_and(|h| now >= h.since + HOLD_MAX) {
-                e.hold = None;
+        while let Some((&seq, &since)) = self.held.iter().next() {
+            if now < since + HOLD_MAX {
+                break;
             }
+            self.release(seq);
         }
         self.drain();
+    }
+
+    /// Ends the hold of the queued entry `seq`; returns the entry.
+    fn release(&mut self, seq: u64) -> Option<&mut Entry> {
+        self.held.remove(&seq);
+        let i = self.queue.binary_search_by_key(&seq, |e| e.seq).ok()?;
+        let entry = self.queue.get_mut(i)?;
+        if let Some(h) = entry.hold.take()
+            && let Some(set) = self.held_by_key.get_mut(&h.key)
+        {
+            set.remove(&seq);
+            if set.is_empty() {
+                self.held_by_key.remove(&h.key);
+            }
+        }
+        Some(entry)
     }
 
     /// Releases every held event (as `propagated`): at shutdown, so the final
@@ -114,6 +137,8 @@ impl Pipeline {
         for e in self.queue.iter_mut() {
             e.hold = None;
         }
+        self.held.clear();
+        self.held_by_key.clear();
         self.drain();
     }
 
@@ -142,13 +167,21 @@ impl Pipeline {
             self.push_entry(e);
             return;
         }
+        if let Some(h) = &e.hold {
+            self.held.insert(e.seq, h.since);
+            self.held_by_key
+                .entry(h.key.clone())
+                .or_default()
+                .insert(e.seq);
+        }
         self.queue.push_back(e);
         // The count bound: deterministic for a given input.
         let seq = self.seq;
-        for e in self.queue.iter_mut() {
-            if e.hold.as_ref().is_some_and(|h| seq - h.seq >= HOLD_EVENTS) {
-                e.hold = None;
+        while let Some(&oldest) = self.held.keys().next() {
+            if seq - oldest < HOLD_EVENTS {
+                break;
             }
+            self.release(oldest);
         }
         self.drain();
     }
@@ -184,6 +217,7 @@ impl Pipeline {
             }
         };
         let mut entry = Entry {
+            seq: self.seq,
             ops: Vec::new(),
             id,
             hold: None,
@@ -296,7 +330,6 @@ impl Pipeline {
                     set_provenance(&mut entry.ops, Provenance::Propagated, None);
                     entry.hold = Some(Hold {
                         key,
-                        seq: self.seq,
                         since: Instant::now(),
                     });
                 }
@@ -310,13 +343,16 @@ impl Pipeline {
     /// A recentchange arrived: pair it with a held links event, or remember
     /// it for one arriving later.
     fn pair_recentchange(&mut self, key: PairKey, rc_id: Option<i64>) {
-        for e in self.queue.iter_mut() {
-            if e.hold.as_ref().is_some_and(|h| h.key == key) {
-                e.hold = None;
+        let first_held = self
+            .held_by_key
+            .get(&key)
+            .and_then(|seqs| seqs.iter().next().copied());
+        if let Some(seq) = first_held {
+            if let Some(e) = self.release(seq) {
                 set_provenance(&mut e.ops, Provenance::Edit, rc_id);
-                self.drain();
-                return;
             }
+            self.drain();
+            return;
         }
         self.pairing.remember(key, rc_id);
     }
