@@ -32,7 +32,7 @@ pub enum Command {
         what: ExtractKind,
     },
     /// Normalise events from stdin (NDJSON or an SSE transcript): one JSON object per event.
-    Parse,
+    Parse(crate::cli::ParseArgs),
     /// Serve recorded (and synthetic) events as a local EventStreams, with pacing and fault injection.
     ReplayServer(Box<crate::replay::ReplayArgs>),
     /// Print a deterministic synthetic event stream (NDJSON or SSE) to stdout.
@@ -73,7 +73,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             extract_lines(what, &Rules::default(), stdin, stdout)?;
             Ok(())
         }
-        Command::Parse => {
+        Command::Parse(args) if args.format == ParseFormat::Wikimon => {
+            let stdin = std::io::stdin().lock();
+            let stdout = std::io::stdout().lock();
+            parse_wikimon(&args, &Rules::default(), stdin, stdout).await?;
+            Ok(())
+        }
+        Command::Parse(_) => {
             let stdin = std::io::stdin().lock();
             let stdout = std::io::stdout().lock();
             parse_events(&Rules::default(), stdin, stdout)?;
@@ -202,4 +208,131 @@ pub fn parse_events(
         }
     }
     out.flush()
+}
+
+/// What `wikiwatch parse` prints.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ParseFormat {
+    /// The normalised event.
+    #[default]
+    Event,
+    /// The WikiMon v2 message (`null` when WikiMon sends nothing for the event).
+    Wikimon,
+}
+
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ParseArgs {
+    /// Output: the normalised event, or the WikiMon v2 message.
+    #[arg(long, value_enum, default_value_t = ParseFormat::Event)]
+    pub format: ParseFormat,
+    /// GeoIP database(s) (.mmdb, MaxMind GeoIP2/GeoLite2 or DB-IP) for `geo_ip` of IP editors.
+    #[arg(
+        long,
+        env = "WIKIWATCH_GEOIP",
+        value_name = "FILE.mmdb",
+        value_delimiter = ','
+    )]
+    pub geoip: Vec<std::path::PathBuf>,
+    /// Learn unknown namespace names from this MediaWiki API (`{domain}` is
+    /// replaced by the wiki's host name), e.g. https://{domain}/w/api.php.
+    #[arg(long, env = "WIKIWATCH_SITEINFO_API", value_name = "URL")]
+    pub siteinfo_api: Option<String>,
+    /// Store that caches learnt namespace names (as `run --db`); none when not given.
+    #[arg(long, value_name = "URL")]
+    pub db: Option<String>,
+    /// Contact for the User-Agent of siteinfo requests.
+    #[arg(long, env = "WIKIWATCH_CONTACT")]
+    pub contact: Option<String>,
+}
+
+/// The data of each event in `text` (NDJSON or an SSE transcript), or why
+/// one could not be read.
+fn event_payloads(text: &[u8]) -> Vec<Result<Vec<u8>, String>> {
+    let first = text
+        .split(|b| *b == b'\n')
+        .map(|l| String::from_utf8_lossy(l).trim().to_string())
+        .find(|l| !l.is_empty())
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    if looks_like_sse(&first) {
+        let mut parser = SseParser::new(64 << 20);
+        let mut items = Vec::new();
+        parser.feed(text, &mut items);
+        parser.feed(b"\n\n", &mut items);
+        for item in items {
+            match item {
+                SseItem::Event(e) if e.event == "message" => out.push(Ok(e.data.to_vec())),
+                SseItem::Oversized { bytes, .. } => {
+                    out.push(Err(format!("event of {bytes} bytes exceeds the size cap")))
+                }
+                _ => {}
+            }
+        }
+    } else {
+        for line in text.split(|b| *b == b'\n') {
+            if !line.iter().all(u8::is_ascii_whitespace) {
+                out.push(Ok(line.to_vec()));
+            }
+        }
+    }
+    out
+}
+
+/// `wikiwatch parse --format wikimon`: the WikiMon v2 message of each event,
+/// one line each (`null` when WikiMon sends nothing). With `--siteinfo-api`
+/// an unknown namespace is learnt (from the `--db` cache first) before the
+/// event's message is printed.
+pub async fn parse_wikimon(
+    args: &ParseArgs,
+    rules: &Rules,
+    mut input: impl BufRead,
+    output: impl Write,
+) -> anyhow::Result<()> {
+    use crate::live::{geoip::GeoIp, namespaces, wikimon};
+    let mut ctx = wikimon::WikimonContext::builtin();
+    if !args.geoip.is_empty() {
+        ctx = ctx.with_geoip(std::sync::Arc::new(GeoIp::open(args.geoip.as_slice())?));
+    }
+    let learning = match &args.siteinfo_api {
+        Some(api) => {
+            let opts = namespaces::SiteinfoOptions::new(
+                api.clone(),
+                crate::config::user_agent(args.contact.as_deref()),
+            );
+            let client = namespaces::http_client(&opts)?;
+            let store = match &args.db {
+                Some(url) => Some(crate::store::open(url).await?),
+                None => None,
+            };
+            Some((opts, client, store))
+        }
+        None => None,
+    };
+    let mut text = Vec::new();
+    input.read_to_end(&mut text)?;
+    let mut out = BufWriter::new(output);
+    for payload in event_payloads(&text) {
+        let ev = match payload.and_then(|d| event::parse(&d, rules).map_err(|e| e.to_string())) {
+            Ok(ev) => ev,
+            Err(e) => {
+                writeln!(out, "{}", serde_json::json!({ "error": e }))?;
+                continue;
+            }
+        };
+        if let (Some((opts, client, store)), event::Event::Recentchange(c)) = (&learning, &ev)
+            && namespaces::builtin_name(c.namespace).is_none()
+            && let Err(e) = ctx
+                .namespaces()
+                .learn_now(client, opts, store.as_deref(), &c.wiki, &c.server_name)
+                .await
+        {
+            tracing::warn!(wiki = %c.wiki, error = %e, "could not learn the wiki's namespaces");
+        }
+        match wikimon::message(&ev, &ctx) {
+            Some(m) => writeln!(out, "{}", m.json)?,
+            None => writeln!(out, "null")?,
+        }
+    }
+    out.flush()?;
+    Ok(())
 }

@@ -116,6 +116,22 @@ pub struct RunArgs {
         hide_env_values = true
     )]
     pub admin_token: Option<String>,
+    /// GeoIP database(s) (.mmdb: MaxMind GeoIP2/GeoLite2 or DB-IP, several
+    /// comma-separated, e.g. DB-IP's IPv4 and IPv6 files): WikiMon messages
+    /// for IP editors then carry `geo_ip`. Off when not given.
+    #[arg(
+        long,
+        env = "WIKIWATCH_GEOIP",
+        value_name = "FILE.mmdb",
+        value_delimiter = ','
+    )]
+    pub geoip: Option<Vec<PathBuf>>,
+    /// Learn wikis' own namespace names for WikiMon messages from this
+    /// MediaWiki API (`{domain}` is replaced by the wiki's host name), e.g.
+    /// https://{domain}/w/api.php; cached in the store. Off when not given
+    /// (built-in names, numbers for the rest).
+    #[arg(long, env = "WIKIWATCH_SITEINFO_API", value_name = "URL")]
+    pub siteinfo_api: Option<String>,
 }
 
 /// The TOML file's shape: the same options, all optional.
@@ -140,6 +156,8 @@ struct FileConfig {
     log_format: Option<String>,
     media_api: Option<String>,
     admin_token: Option<String>,
+    geoip: Option<Vec<PathBuf>>,
+    siteinfo_api: Option<String>,
     /// `[[link_collections]]` tables: name, patterns, optional users, group, description.
     link_collections: Option<Vec<crate::store::link_queries::CollectionDef>>,
 }
@@ -190,6 +208,10 @@ pub struct Settings {
     pub media_api: Option<String>,
     pub admin_token: Option<String>,
     pub link_collections: Vec<crate::store::link_queries::CollectionDef>,
+    /// GeoIP databases for WikiMon `geo_ip`; empty = no geolocation.
+    pub geoip: Vec<PathBuf>,
+    /// MediaWiki API template for learning namespace names; None = built-in names only.
+    pub siteinfo_api: Option<String>,
 }
 
 /// Parses a `--since` value: epoch milliseconds or an ISO-8601 time.
@@ -375,6 +397,8 @@ impl RunArgs {
                 .or(file.admin_token)
                 .filter(|t| !t.is_empty()),
             link_collections,
+            geoip: self.geoip.clone().or(file.geoip).unwrap_or_default(),
+            siteinfo_api: self.siteinfo_api.clone().or(file.siteinfo_api),
         })
     }
 }

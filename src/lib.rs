@@ -10,6 +10,7 @@
 //! - [`ingest`]: the upstream client and the pipeline that batches events into the store.
 //! - [`store`]: the `Store` trait and its SQLite backend; the only module with SQL.
 //! - [`http`]: the web server (status, metrics, API, pages).
+//! - [`live`]: live feeds: the WikiMon v2 message, namespace names, GeoIP.
 //! - [`replay`]: a local EventStreams server over recorded and synthetic events.
 //! - [`synth`]: a deterministic generator of realistic events.
 //! - [`telemetry`]: named counters shared by every stage.
@@ -29,6 +30,7 @@ pub mod event;
 pub mod extract;
 pub mod http;
 pub mod ingest;
+pub mod live;
 pub mod media;
 pub mod replay;
 pub mod sse;

@@ -102,6 +102,20 @@ pub trait Store: LinkQueries + Send + Sync + 'static {
     /// keys: two stores with equal dumps hold the same data. Meant for tests
     /// and for `wikiwatch dump`; it reads everything.
     async fn dump(&self) -> Result<Vec<String>, StoreError>;
+
+    /// The namespace names (id → canonical name) cached for `wiki` from its
+    /// siteinfo, if any (WikiMon `ns`, see `live::namespaces`).
+    async fn wiki_namespaces(
+        &self,
+        wiki: &str,
+    ) -> Result<Option<std::collections::BTreeMap<i64, String>>, StoreError>;
+
+    /// Replaces the cached namespace names of `wiki`.
+    async fn save_wiki_namespaces(
+        &self,
+        wiki: &str,
+        names: std::collections::BTreeMap<i64, String>,
+    ) -> Result<(), StoreError>;
 }
 
 /// Opens the store named by `url`, applying migrations.

@@ -37,6 +37,10 @@ use crate::telemetry::now_ms;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres/0001_init.sql")),
     (3, include_str!("migrations/postgres/0003_links.sql")),
+    (
+        5,
+        include_str!("migrations/postgres/0005_wiki_namespaces.sql"),
+    ),
 ];
 
 /// Advisory lock keys ("wikiwatch" in two halves).
@@ -1034,6 +1038,46 @@ impl Store for PostgresStore {
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
         }
+    }
+
+    async fn wiki_namespaces(
+        &self,
+        wiki: &str,
+    ) -> Result<Option<std::collections::BTreeMap<i64, String>>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT ns, name FROM wiki_namespaces WHERE wiki = $1",
+                &[&wiki],
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        let names: std::collections::BTreeMap<i64, String> =
+            rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        Ok((!names.is_empty()).then_some(names))
+    }
+
+    async fn save_wiki_namespaces(
+        &self,
+        wiki: &str,
+        names: std::collections::BTreeMap<i64, String>,
+    ) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(|e| self.err(e))?;
+        tx.execute("DELETE FROM wiki_namespaces WHERE wiki = $1", &[&wiki])
+            .await
+            .map_err(|e| self.err(e))?;
+        let ids: Vec<i64> = names.keys().copied().collect();
+        let labels: Vec<String> = names.into_values().collect();
+        tx.execute(
+            "INSERT INTO wiki_namespaces (wiki, ns, name, fetched_ms)
+             SELECT $1, ns, name, $4 FROM UNNEST($2::BIGINT[], $3::TEXT[]) AS t(ns, name)",
+            &[&wiki, &ids, &labels, &now_ms()],
+        )
+        .await
+        .map_err(|e| self.err(e))?;
+        tx.commit().await.map_err(|e| self.err(e))?;
+        Ok(())
     }
 
     async fn dump(&self) -> Result<Vec<String>, StoreError> {

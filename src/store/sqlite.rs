@@ -24,6 +24,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/sqlite/0001_init.sql")),
     (2, include_str!("migrations/sqlite/0002_hashtags.sql")),
     (3, include_str!("migrations/sqlite/0003_links.sql")),
+    (
+        5,
+        include_str!("migrations/sqlite/0005_wiki_namespaces.sql"),
+    ),
 ];
 
 const COUNTED_TABLES: &[&str] = &[
@@ -659,6 +663,54 @@ impl Store for SqliteStore {
                 _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
             }
         }
+    }
+
+    async fn wiki_namespaces(
+        &self,
+        wiki: &str,
+    ) -> Result<Option<std::collections::BTreeMap<i64, String>>, StoreError> {
+        let wiki = wiki.to_owned();
+        self.read(move |c| {
+            let mut stmt =
+                c.prepare_cached("SELECT ns, name FROM wiki_namespaces WHERE wiki = ?1")?;
+            let names = stmt
+                .query_map([&wiki], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+                })?
+                .collect::<Result<std::collections::BTreeMap<_, _>, _>>()?;
+            Ok((!names.is_empty()).then_some(names))
+        })
+        .await
+    }
+
+    async fn save_wiki_namespaces(
+        &self,
+        wiki: &str,
+        names: std::collections::BTreeMap<i64, String>,
+    ) -> Result<(), StoreError> {
+        // A cache beside ingest on a connection of its own, as media flags:
+        // WAL and the busy timeout let the two writers take turns.
+        let path = self.path.clone();
+        let wiki = wiki.to_owned();
+        tokio::task::spawn_blocking(move || -> Result<(), StoreError> {
+            let mut conn = Connection::open(&path)?;
+            conn.busy_timeout(std::time::Duration::from_secs(30))?;
+            let tx = conn.transaction()?;
+            tx.execute("DELETE FROM wiki_namespaces WHERE wiki = ?1", [&wiki])?;
+            {
+                let mut ins = tx.prepare_cached(
+                    "INSERT INTO wiki_namespaces (wiki, ns, name, fetched_ms) VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                let now = now_ms();
+                for (ns, name) in &names {
+                    ins.execute(params![wiki, ns, name, now])?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
     async fn dump(&self) -> Result<Vec<String>, StoreError> {
