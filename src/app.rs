@@ -171,6 +171,12 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
     let store = store::open(&settings.db).await?;
     let telemetry = Arc::new(Telemetry::new());
     let (live, _) = broadcast::channel::<Arc<Event>>(4096);
+    let live_hub = crate::live::Hub::start(
+        settings.live.clone(),
+        Arc::new(crate::live::wikimon::WikimonContext::builtin()),
+        live.subscribe(),
+        shutdown.clone(),
+    );
     let app = Application::build(
         settings.listen,
         AppState {
@@ -181,6 +187,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
                 collections: settings.link_collections.clone(),
                 admin_token: settings.admin_token.clone(),
             }),
+            live: live_hub,
         },
     )
     .await

@@ -116,6 +116,9 @@ pub struct RunArgs {
         hide_env_values = true
     )]
     pub admin_token: Option<String>,
+    /// Live feeds (`--live-*`).
+    #[command(flatten)]
+    pub live: crate::live::LiveArgs,
 }
 
 /// The TOML file's shape: the same options, all optional.
@@ -190,6 +193,8 @@ pub struct Settings {
     pub media_api: Option<String>,
     pub admin_token: Option<String>,
     pub link_collections: Vec<crate::store::link_queries::CollectionDef>,
+    /// Live feed tunables.
+    pub live: crate::live::LiveOptions,
 }
 
 /// Parses a `--since` value: epoch milliseconds or an ISO-8601 time.
@@ -375,6 +380,7 @@ impl RunArgs {
                 .or(file.admin_token)
                 .filter(|t| !t.is_empty()),
             link_collections,
+            live: self.live.options(),
         })
     }
 }

@@ -9,6 +9,7 @@
 //! - [`extract`]: pure rules for hashtags, mentions, autocomments, editors and links.
 //! - [`ingest`]: the upstream client and the pipeline that batches events into the store.
 //! - [`store`]: the `Store` trait and its SQLite backend; the only module with SQL.
+//! - [`live`]: the live-feed hub: filters, resume buffer, statistics, WikiMon format.
 //! - [`http`]: the web server (status, metrics, API, pages).
 //! - [`replay`]: a local EventStreams server over recorded and synthetic events.
 //! - [`synth`]: a deterministic generator of realistic events.
@@ -22,6 +23,7 @@
 pub mod app;
 pub mod bench;
 pub mod bench_hashtags;
+pub mod bench_live;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -29,6 +31,7 @@ pub mod event;
 pub mod extract;
 pub mod http;
 pub mod ingest;
+pub mod live;
 pub mod media;
 pub mod replay;
 pub mod sse;
