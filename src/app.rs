@@ -29,6 +29,8 @@ pub enum AppError {
     Ingest(#[from] IngestError),
     #[error("web server failed: {0}")]
     Serve(std::io::Error),
+    #[error(transparent)]
+    GeoIp(#[from] crate::live::geoip::GeoIpError),
 }
 
 /// Sets up logging once: text or JSON lines on stderr, filtered by `RUST_LOG`
@@ -171,6 +173,16 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
     let store = store::open(&settings.db).await?;
     let telemetry = Arc::new(Telemetry::new());
     let (live, _) = broadcast::channel::<Arc<Event>>(4096);
+    let live_hub = crate::live::Hub::start(
+        settings.live.clone(),
+        Arc::new(crate::live::wikimon::WikimonContext::for_run(
+            &settings,
+            Arc::clone(&store),
+            shutdown.clone(),
+        )?),
+        live.subscribe(),
+        shutdown.clone(),
+    );
     let app = Application::build(
         settings.listen,
         AppState {
@@ -181,6 +193,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
                 collections: settings.link_collections.clone(),
                 admin_token: settings.admin_token.clone(),
             }),
+            live: live_hub,
         },
     )
     .await

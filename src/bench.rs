@@ -34,6 +34,8 @@ pub enum BenchKind {
     Ingest(IngestBenchArgs),
     /// Hashtag query latency and CSV export rate over N synthetic uses.
     Hashtags(crate::bench_hashtags::HashtagBenchArgs),
+    /// Live feeds: memory with 10,000 subscribers, fan-out latency, stalled clients.
+    Live(crate::bench_live::LiveBenchArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -65,6 +67,8 @@ pub enum BenchError {
     Io(#[from] std::io::Error),
     #[error("ingest stopped early: {0}")]
     Ingest(String),
+    #[error("live bench: {0}")]
+    Live(String),
 }
 
 #[derive(Debug, Serialize)]
@@ -99,6 +103,7 @@ fn rate(n: u64, d: Duration) -> f64 {
 
 pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
     match args.what {
+        BenchKind::Live(a) => crate::bench_live::run(a).await,
         BenchKind::Hashtags(a) => {
             let json = a.json;
             let r = crate::bench_hashtags::run(a).await?;

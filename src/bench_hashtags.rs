@@ -272,6 +272,10 @@ pub async fn run(args: HashtagBenchArgs) -> Result<HashtagBenchResult, crate::be
             telemetry,
             upstream: "(bench)".into(),
             links: Arc::new(crate::http::links::LinksConfig::default()),
+            live: crate::live::Hub::new(
+                crate::live::LiveOptions::default(),
+                Arc::new(crate::live::wikimon::WikimonContext::builtin()),
+            ),
         },
     )
     .await?;

@@ -132,6 +132,9 @@ pub struct RunArgs {
     /// (built-in names, numbers for the rest).
     #[arg(long, env = "WIKIWATCH_SITEINFO_API", value_name = "URL")]
     pub siteinfo_api: Option<String>,
+    /// Live feeds (`--live-*`).
+    #[command(flatten)]
+    pub live: crate::live::LiveArgs,
 }
 
 /// The TOML file's shape: the same options, all optional.
@@ -212,6 +215,8 @@ pub struct Settings {
     pub geoip: Vec<PathBuf>,
     /// MediaWiki API template for learning namespace names; None = built-in names only.
     pub siteinfo_api: Option<String>,
+    /// Live feed tunables.
+    pub live: crate::live::LiveOptions,
 }
 
 /// Parses a `--since` value: epoch milliseconds or an ISO-8601 time.
@@ -399,6 +404,7 @@ impl RunArgs {
             link_collections,
             geoip: self.geoip.clone().or(file.geoip).unwrap_or_default(),
             siteinfo_api: self.siteinfo_api.clone().or(file.siteinfo_api),
+            live: self.live.options(),
         })
     }
 }

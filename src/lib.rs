@@ -9,6 +9,7 @@
 //! - [`extract`]: pure rules for hashtags, mentions, autocomments, editors and links.
 //! - [`ingest`]: the upstream client and the pipeline that batches events into the store.
 //! - [`store`]: the `Store` trait and its SQLite backend; the only module with SQL.
+//! - [`live`]: the live-feed hub: filters, resume buffer, statistics, WikiMon format.
 //! - [`http`]: the web server (status, metrics, API, pages).
 //! - [`live`]: live feeds: the WikiMon v2 message, namespace names, GeoIP.
 //! - [`replay`]: a local EventStreams server over recorded and synthetic events.
@@ -23,6 +24,7 @@
 pub mod app;
 pub mod bench;
 pub mod bench_hashtags;
+pub mod bench_live;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -9,6 +9,7 @@ mod feeds_links;
 mod hashtags;
 pub mod links;
 mod links_pages;
+pub mod live;
 mod openapi;
 mod pages;
 mod status;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub upstream: String,
     /// Link collections from the configuration and the admin token.
     pub links: Arc<links::LinksConfig>,
+    /// The live-feed hub (issue 5).
+    pub live: Arc<crate::live::Hub>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -47,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(openapi::serve))
         .merge(hashtags_routes())
         .merge(links_router())
+        .merge(live_router())
         .fallback(not_found)
         .with_state(state)
 }
@@ -101,6 +105,19 @@ fn links_router() -> Router<AppState> {
         .route("/links/collections", get(links_pages::collections))
         .route("/links/collections/{name}", get(links_pages::collection))
         .route("/links/groups/{group}", get(links_pages::group))
+}
+
+/// The live feeds, WikiMon v2 and the live page (issue 5). `/v2/{lang}` has
+/// two segments, so it never shadows the three-segment `/v2/stream/…` feeds.
+fn live_router() -> Router<AppState> {
+    Router::new()
+        .route("/live", get(live::live))
+        .route("/live/live.js", get(live::script))
+        .route("/api/live/stats", get(live::stats))
+        .route("/v2/stream/recentchange", get(live::sse))
+        .route("/v2/", get(live::wikimon_default))
+        .route("/v2/{lang}", get(live::wikimon_lang))
+        .route("/v2/{lang}/", get(live::wikimon_lang))
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {

@@ -6,7 +6,10 @@
 use axum::Json;
 use serde_json::{Map, Value, json};
 
-const FRAGMENTS: &[&str] = &[include_str!("openapi/hashtags.json")];
+const FRAGMENTS: &[&str] = &[
+    include_str!("openapi/hashtags.json"),
+    include_str!("openapi/live.json"),
+];
 
 /// The merged document.
 pub fn document() -> Value {
@@ -64,5 +67,6 @@ mod tests {
         let d = super::document();
         assert!(d["paths"]["/api/hashtags/edits"].is_object());
         assert!(d["paths"]["/api/links/events"].is_object());
+        assert!(d["paths"]["/api/live/stats"].is_object());
     }
 }

@@ -38,8 +38,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres/0001_init.sql")),
     (3, include_str!("migrations/postgres/0003_links.sql")),
     (
-        5,
-        include_str!("migrations/postgres/0005_wiki_namespaces.sql"),
+        4,
+        include_str!("migrations/postgres/0004_wiki_namespaces.sql"),
     ),
 ];
 

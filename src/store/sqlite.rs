@@ -25,8 +25,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("migrations/sqlite/0002_hashtags.sql")),
     (3, include_str!("migrations/sqlite/0003_links.sql")),
     (
-        5,
-        include_str!("migrations/sqlite/0005_wiki_namespaces.sql"),
+        4,
+        include_str!("migrations/sqlite/0004_wiki_namespaces.sql"),
     ),
 ];
 

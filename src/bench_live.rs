@@ -1,0 +1,422 @@
+//! `wikiwatch bench live`: a load generator for the live feeds, on the same
+//! machine as the server.
+//!
+//! It starts a replay server (recorded events paced at `--rate` per second,
+//! then an endless synthetic tail at the same rate) and `wikiwatch run` on it
+//! as child processes, then, in this process:
+//!
+//! 1. holds `--subscribers` WebSocket connections to `/live`, all but 1 % with
+//!    a narrow filter (one wiki), and reads the server's resident memory
+//!    (`VmRSS` in `/proc/PID/status`);
+//! 2. connects `--fanout` subscribers without a filter and measures delivery
+//!    latency (receive time minus the hub's `published_us`; one clock, one
+//!    machine) for `--seconds`;
+//! 3. does the same with `--stalled` clients attached that never read (their
+//!    receive buffer is 4 KiB, so they stall at once).
+//!
+//! The server is started with `--live-max-per-ip` above the connection count,
+//! since every client comes from 127.0.0.1. 10,000 sockets need file
+//! descriptors on both sides: the soft `ulimit -n` must exceed the count (the
+//! bench says so and stops when it does not).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use futures_util::StreamExt;
+use tokio::sync::Mutex;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+use crate::bench::BenchError;
+use crate::live::hub::now_us;
+
+#[derive(Args, Debug, Clone)]
+pub struct LiveBenchArgs {
+    /// Subscribers held for the memory figure (most with a narrow filter).
+    #[arg(long, default_value_t = 10_000)]
+    pub subscribers: usize,
+    /// Subscribers receiving every event for the latency figures.
+    #[arg(long, default_value_t = 1_000)]
+    pub fanout: usize,
+    /// Clients that never read, attached in the last phase.
+    #[arg(long, default_value_t = 100)]
+    pub stalled: usize,
+    /// Events per second fed to the server.
+    #[arg(long, default_value_t = 200.0)]
+    pub rate: f64,
+    /// Seconds each latency phase is measured.
+    #[arg(long, default_value_t = 20)]
+    pub seconds: u64,
+    /// Print the result as one JSON object too.
+    #[arg(long)]
+    pub json: bool,
+}
+
+struct Child2 {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Child2 {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(args: &[&str]) -> Result<Child2, BenchError> {
+    let exe = std::env::current_exe()?;
+    let mut child = Command::new(exe)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| BenchError::Live("no stdout from the child".into()))?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(a) = line.strip_prefix("listening on http://") {
+                let _ = tx.send(a.trim().to_owned());
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(60))
+        .map_err(|_| BenchError::Live(format!("{args:?} did not start")))?;
+    Ok(Child2 { child, addr })
+}
+
+fn rss_mib(pid: u32) -> Option<f64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn ws_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(16 * 1024)
+        .write_buffer_size(0)
+}
+
+/// Latencies (µs) recorded by the readers while `recording` is set.
+#[derive(Default)]
+struct Recorder {
+    samples: Mutex<Vec<u32>>,
+    received: AtomicU64,
+    lagged: AtomicU64,
+}
+
+fn published_us(text: &str) -> Option<i64> {
+    let at = text.find("\"published_us\":")? + "\"published_us\":".len();
+    let digits: &str = &text[at..];
+    let end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
+    digits[..end].parse().ok()
+}
+
+async fn reader(
+    url: String,
+    rec: Arc<Recorder>,
+    recording: Arc<AtomicBool>,
+    stop: tokio_util::sync::CancellationToken,
+) -> Result<(), String> {
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async_with_config(url.as_str(), Some(ws_config()), false)
+            .await
+            .map_err(|e| e.to_string())?;
+    let mut local = Vec::new();
+    loop {
+        let msg = tokio::select! {
+            _ = stop.cancelled() => break,
+            m = ws.next() => m,
+        };
+        let Some(Ok(msg)) = msg else { break };
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
+            let t = t.as_str();
+            if let Some(p) = published_us(t) {
+                rec.received.fetch_add(1, Ordering::Relaxed);
+                if recording.load(Ordering::Relaxed) {
+                    local.push((now_us() - p).clamp(0, u32::MAX as i64) as u32);
+                }
+            } else if t.contains("\"kind\":\"lagged\"") {
+                rec.lagged.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+    rec.samples.lock().await.extend(local);
+    Ok(())
+}
+
+/// A client that completes the handshake and then never reads.
+async fn stalled_client(addr: &str) -> Result<impl Send, String> {
+    let sock = tokio::net::TcpSocket::new_v4().map_err(|e| e.to_string())?;
+    sock.set_recv_buffer_size(4096).map_err(|e| e.to_string())?;
+    let sa: std::net::SocketAddr = addr.parse().map_err(|e| format!("{e}"))?;
+    let stream = sock.connect(sa).await.map_err(|e| e.to_string())?;
+    let (ws, _) = tokio_tungstenite::client_async(format!("ws://{addr}/live"), stream)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(ws)
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct Phase {
+    pub name: String,
+    pub subscribers: usize,
+    pub messages: u64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    pub lagged_notices: u64,
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)] as f64 / 1000.0
+}
+
+async fn connect_many(
+    urls: Vec<String>,
+    rec: &Arc<Recorder>,
+    recording: &Arc<AtomicBool>,
+    stop: &tokio_util::sync::CancellationToken,
+) -> Vec<tokio::task::JoinHandle<Result<(), String>>> {
+    let mut handles = Vec::with_capacity(urls.len());
+    for chunk in urls.chunks(200) {
+        for url in chunk {
+            handles.push(tokio::spawn(reader(
+                url.clone(),
+                Arc::clone(rec),
+                Arc::clone(recording),
+                stop.clone(),
+            )));
+        }
+        // Lets the server accept a chunk before the next, as clients would arrive.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    handles
+}
+
+async fn latency_phase(
+    name: &str,
+    base: &str,
+    n: usize,
+    seconds: u64,
+    stalled: usize,
+    addr: &str,
+) -> Result<Phase, BenchError> {
+    let mut stuck = Vec::new();
+    for _ in 0..stalled {
+        stuck.push(
+            stalled_client(addr)
+                .await
+                .map_err(|e| BenchError::Live(format!("stalled client: {e}")))?,
+        );
+    }
+    let rec = Arc::new(Recorder::default());
+    let recording = Arc::new(AtomicBool::new(false));
+    let stop = tokio_util::sync::CancellationToken::new();
+    let urls = vec![format!("{base}/live"); n];
+    let handles = connect_many(urls, &rec, &recording, &stop).await;
+    // Warm up: every reader connected and receiving.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    recording.store(true, Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    recording.store(false, Ordering::Relaxed);
+    stop.cancel();
+    for h in handles {
+        let _ = h.await;
+    }
+    drop(stuck);
+    let mut s = std::mem::take(&mut *rec.samples.lock().await);
+    s.sort_unstable();
+    Ok(Phase {
+        name: name.into(),
+        subscribers: n,
+        messages: s.len() as u64,
+        p50_ms: percentile(&s, 0.50),
+        p99_ms: percentile(&s, 0.99),
+        max_ms: s.last().map_or(f64::NAN, |m| *m as f64 / 1000.0),
+        lagged_notices: rec.lagged.load(Ordering::Relaxed),
+    })
+}
+
+pub async fn run(args: LiveBenchArgs) -> Result<(), BenchError> {
+    let dir = tempfile::tempdir()?;
+    let nofile = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|l| {
+            l.lines()
+                .find(|x| x.starts_with("Max open files"))
+                .and_then(|x| {
+                    x.split_whitespace()
+                        .nth(3)
+                        .and_then(|v| v.parse::<usize>().ok())
+                })
+        });
+    if let Some(n) = nofile
+        && n < args.subscribers + 500
+    {
+        return Err(BenchError::Live(format!(
+            "the open-file limit is {n}; run `ulimit -n {}` first",
+            args.subscribers + 1000
+        )));
+    }
+    let pace = format!("{}/s", args.rate);
+    let rate = args.rate.to_string();
+    let replay = spawn(&[
+        "replay-server",
+        "--listen",
+        "127.0.0.1:0",
+        "--pace",
+        &pace,
+        "--live-rate",
+        &rate,
+    ])?;
+    let upstream = format!(
+        "http://{}/v2/stream/recentchange,page-links-change,page-delete,page-undelete",
+        replay.addr
+    );
+    let db = format!("sqlite:{}", dir.path().join("bench.db").display());
+    let cap = (args.subscribers + args.fanout + args.stalled + 100).to_string();
+    let server = spawn(&[
+        "run",
+        "--upstream",
+        &upstream,
+        "--db",
+        &db,
+        "--listen",
+        "127.0.0.1:0",
+        "--contact",
+        "wikiwatch bench",
+        "--log-format",
+        "text",
+        "--live-max-per-ip",
+        &cap,
+    ])?;
+    let pid = server.child.id();
+    let base = format!("ws://{}", server.addr);
+    let rss_idle = rss_mib(pid).unwrap_or(f64::NAN);
+    eprintln!("server pid {pid}, {rss_idle:.0} MiB resident before subscribers");
+
+    // 1. Memory with many subscribers.
+    let wikis = [
+        "enwiki",
+        "dewiki",
+        "frwiki",
+        "eswiki",
+        "jawiki",
+        "ruwiki",
+        "itwiki",
+        "zhwiki",
+        "ptwiki",
+        "plwiki",
+        "nlwiki",
+        "svwiki",
+        "arwiki",
+        "fawiki",
+        "ukwiki",
+        "viwiki",
+        "commonswiki",
+        "wikidatawiki",
+        "enwiktionary",
+        "metawiki",
+    ];
+    let urls: Vec<String> = (0..args.subscribers)
+        .map(|i| {
+            if i % 100 == 0 {
+                format!("{base}/live")
+            } else {
+                format!("{base}/live?wiki={}&bot=false", wikis[i % wikis.len()])
+            }
+        })
+        .collect();
+    let rec = Arc::new(Recorder::default());
+    let recording = Arc::new(AtomicBool::new(false));
+    let stop = tokio_util::sync::CancellationToken::new();
+    let t = Instant::now();
+    let handles = connect_many(urls, &rec, &recording, &stop).await;
+    let connect_secs = t.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let stats: serde_json::Value = reqwest::get(format!("http://{}/api/live/stats", server.addr))
+        .await
+        .map_err(|e| BenchError::Live(e.to_string()))?
+        .json()
+        .await
+        .map_err(|e| BenchError::Live(e.to_string()))?;
+    let held = stats["feed"]["subscribers"].as_u64().unwrap_or(0);
+    let rss_loaded = rss_mib(pid).unwrap_or(f64::NAN);
+    let received_many = rec.received.load(Ordering::Relaxed);
+    stop.cancel();
+    for h in handles {
+        let _ = h.await;
+    }
+    eprintln!(
+        "{held} subscribers held (connected in {connect_secs:.1} s); server resident memory {rss_loaded:.0} MiB; {received_many} messages delivered in 10 s"
+    );
+
+    // 2. and 3. Latency at full fan-out, then with stalled clients attached.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let plain = latency_phase("fan-out", &base, args.fanout, args.seconds, 0, &server.addr).await?;
+    eprintln!("{plain:?}");
+    let with_stalled = latency_phase(
+        "fan-out + stalled clients",
+        &base,
+        args.fanout,
+        args.seconds,
+        args.stalled,
+        &server.addr,
+    )
+    .await?;
+    eprintln!("{with_stalled:?}");
+    let stats: serde_json::Value = reqwest::get(format!("http://{}/api/live/stats", server.addr))
+        .await
+        .map_err(|e| BenchError::Live(e.to_string()))?
+        .json()
+        .await
+        .map_err(|e| BenchError::Live(e.to_string()))?;
+
+    println!("live feeds on 127.0.0.1, {} events/s fed", args.rate);
+    println!(
+        "  {held} subscribers held (99 % narrow filters): server VmRSS {rss_loaded:.0} MiB (idle {rss_idle:.0} MiB)"
+    );
+    for p in [&plain, &with_stalled] {
+        println!(
+            "  {:<26} {} subscribers: {} messages, latency p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms, lagged notices {}",
+            p.name, p.subscribers, p.messages, p.p50_ms, p.p99_ms, p.max_ms, p.lagged_notices
+        );
+    }
+    println!(
+        "  slow clients disconnected by the server: {}",
+        stats["feed"]["disconnected_slow_subscribers"]
+    );
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "rate": args.rate,
+                "subscribers_held": held,
+                "rss_mib_idle": rss_idle,
+                "rss_mib_loaded": rss_loaded,
+                "phases": [plain, with_stalled],
+                "disconnected_slow": stats["feed"]["disconnected_slow_subscribers"],
+            })
+        );
+    }
+    drop(server);
+    drop(replay);
+    Ok(())
+}

@@ -1,0 +1,644 @@
+//! The fan-out hub between the ingest and every live subscriber.
+//!
+//! One task receives the normalised events the ingest broadcasts and, for
+//! each recentchange event: assigns a sequence id, serialises the native
+//! message once (the WebSocket text and the SSE frame, shared as `Bytes` by
+//! every subscriber), appends it to the resume [`Ring`], counts it in the
+//! [`Stats`], and offers it to each subscriber whose filter matches. The
+//! WikiMon message is made lazily, once per event, the first time a `/v2`
+//! subscriber needs it.
+//!
+//! Nobody waits on a client: the broadcast from the ingest never blocks (a
+//! hub that falls behind loses events and counts them), and each subscriber
+//! has a bounded queue filled with `try_send`. A full queue counts a missed
+//! message for that subscriber (the connection reports it as `lagged`); one
+//! that misses `lag_limit` messages in a row is disconnected.
+//!
+//! Sequence ids start at the hub's start time in microseconds, so ids from
+//! an earlier run are always older than the window and are reported as a gap.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::Utf8Bytes;
+use bytes::Bytes;
+use serde::Serialize;
+use tokio::sync::{broadcast, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use super::filter::{Filter, language_of, project_of};
+use super::ring::{Resume, Ring};
+use super::stats::{Snapshot, Stats};
+use super::wikimon::{self, WikimonContext};
+use crate::event::{Change, Event, format_ms};
+use crate::telemetry::now_ms;
+
+/// Tunables, from `run`'s `--live-*` flags.
+#[derive(Debug, Clone)]
+pub struct LiveOptions {
+    /// How far back the resume buffer reaches.
+    pub window: Duration,
+    /// At most this many messages in the resume buffer.
+    pub window_max: usize,
+    /// Messages queued per subscriber before it starts missing some.
+    pub queue: usize,
+    /// Missed messages in a row after which a subscriber is disconnected.
+    pub lag_limit: u64,
+    /// Interval of heartbeat messages.
+    pub heartbeat: Duration,
+    /// Live connections (all feeds together) per client address.
+    pub max_per_ip: usize,
+}
+
+impl Default for LiveOptions {
+    fn default() -> Self {
+        LiveOptions {
+            window: Duration::from_secs(300),
+            window_max: 100_000,
+            queue: 1024,
+            lag_limit: 4096,
+            heartbeat: Duration::from_secs(15),
+            max_per_ip: 20,
+        }
+    }
+}
+
+/// One published message, shared by the ring and every queue it is in.
+pub struct Item {
+    pub seq: u64,
+    pub published: Instant,
+    pub event: Arc<Event>,
+    /// The native JSON message (WebSocket text).
+    pub json: Utf8Bytes,
+    /// The same message in EventStreams SSE framing, with its `id:`.
+    pub sse: Bytes,
+    /// `(wiki, json)` of the WikiMon message, made on first use.
+    wikimon: OnceLock<Option<(String, Utf8Bytes)>>,
+}
+
+impl Item {
+    pub fn change(&self) -> Option<&Change> {
+        match &*self.event {
+            Event::Recentchange(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The WikiMon message and the wiki it routes to, made once.
+    pub fn wikimon(&self, ctx: &WikimonContext) -> Option<&(String, Utf8Bytes)> {
+        self.wikimon
+            .get_or_init(|| wikimon::message(&self.event, ctx).map(|m| (m.wiki, m.json.into())))
+            .as_ref()
+    }
+}
+
+/// What a subscriber wants.
+pub enum Want {
+    /// Native messages passing a filter (replaceable by a `subscribe` message).
+    Native(RwLock<Arc<Filter>>),
+    /// WikiMon messages of one wiki (database name).
+    Wikimon(String),
+}
+
+pub struct Subscriber {
+    pub want: Want,
+    tx: mpsc::Sender<Arc<Item>>,
+    /// Messages dropped since the connection last reported them.
+    missed: AtomicU64,
+    /// Cancelled when the hub disconnects the subscriber or the connection ends.
+    pub kicked: CancellationToken,
+}
+
+impl Subscriber {
+    /// Takes the count of missed messages to report.
+    pub fn take_missed(&self) -> u64 {
+        self.missed.swap(0, Ordering::Relaxed)
+    }
+
+    /// Replaces a native subscriber's filter.
+    pub fn set_filter(&self, filter: Filter) {
+        if let Want::Native(f) = &self.want
+            && let Ok(mut g) = f.write()
+        {
+            *g = Arc::new(filter);
+        }
+    }
+}
+
+/// A resume request that reached back past the window.
+#[derive(Debug, Clone, Serialize)]
+pub struct Gap {
+    pub since: u64,
+    /// The oldest id still held, if any.
+    pub oldest: Option<u64>,
+}
+
+/// A live subscription; dropping it unsubscribes.
+pub struct Subscription {
+    pub sub: Arc<Subscriber>,
+    pub rx: mpsc::Receiver<Arc<Item>>,
+    /// Messages from the resume buffer, to send before the queue.
+    pub replay: Vec<Arc<Item>>,
+    pub gap: Option<Gap>,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.sub.kicked.cancel();
+    }
+}
+
+/// Holds one connection's place in the per-address count.
+pub struct IpGuard {
+    hub: Arc<Hub>,
+    ip: IpAddr,
+}
+
+impl Drop for IpGuard {
+    fn drop(&mut self) {
+        if let Ok(mut ips) = self.hub.ips.lock()
+            && let Some(n) = ips.get_mut(&self.ip)
+        {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                ips.remove(&self.ip);
+            }
+        }
+    }
+}
+
+struct Shared {
+    ring: Ring,
+    subs: Vec<Arc<Subscriber>>,
+    /// The id the next message will get.
+    next_seq: u64,
+}
+
+/// Counters shown in `/api/live/stats`.
+#[derive(Default)]
+struct Counters {
+    published: AtomicU64,
+    dropped: AtomicU64,
+    disconnected: AtomicU64,
+    hub_lagged: AtomicU64,
+}
+
+pub struct Hub {
+    pub options: LiveOptions,
+    pub wikimon: Arc<WikimonContext>,
+    shared: Mutex<Shared>,
+    stats: Mutex<Stats>,
+    ips: Mutex<HashMap<IpAddr, usize>>,
+    newest_dt_ms: AtomicI64,
+    counters: Counters,
+}
+
+/// Microseconds since the Unix epoch (wall clock).
+pub fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+#[derive(Serialize)]
+struct NativeMessage<'a> {
+    kind: &'static str,
+    id: u64,
+    /// When the hub published it (µs since the epoch): delivery latency is
+    /// the receive time minus this.
+    published_us: i64,
+    meta_id: &'a str,
+    dt: String,
+    wiki: &'a str,
+    server_name: &'a str,
+    project: &'a str,
+    lang: Option<&'a str>,
+    #[serde(rename = "type")]
+    change_kind: &'static str,
+    namespace: i64,
+    title: &'a str,
+    user: Option<&'a str>,
+    editor: &'static str,
+    bot: bool,
+    minor: bool,
+    patrolled: Option<bool>,
+    size_change: Option<i64>,
+    length: OldNew,
+    revision: OldNew,
+    log_id: Option<i64>,
+    log_type: Option<&'a str>,
+    log_action: Option<&'a str>,
+    hashtags: Vec<&'a str>,
+    mentions: &'a [String],
+    section: Option<&'a str>,
+    summary: &'a str,
+    parsed_summary: &'a str,
+    url: Option<String>,
+}
+
+#[derive(Serialize)]
+struct OldNew {
+    old: Option<i64>,
+    new: Option<i64>,
+}
+
+/// The page (or diff) a change is about, as WikiMon linked it.
+fn change_url(c: &Change) -> Option<String> {
+    if c.server_url.is_empty() {
+        return None;
+    }
+    let base = format!("{}{}/index.php", c.server_url, c.script_path);
+    match (c.rev_old, c.rev_new) {
+        (Some(old), Some(new)) if old > 0 => Some(format!("{base}?diff={new}&oldid={old}")),
+        (_, Some(new)) => Some(format!("{base}?oldid={new}")),
+        _ => {
+            let title = c.title.replace(' ', "_");
+            let enc =
+                percent_encoding::utf8_percent_encode(&title, percent_encoding::NON_ALPHANUMERIC);
+            Some(format!("{base}?title={enc}"))
+        }
+    }
+}
+
+fn native_json(seq: u64, published_us: i64, c: &Change) -> String {
+    let m = NativeMessage {
+        kind: "change",
+        id: seq,
+        published_us,
+        meta_id: &c.envelope.meta_id,
+        dt: format_ms(c.envelope.dt_ms),
+        wiki: &c.wiki,
+        server_name: &c.server_name,
+        project: project_of(&c.server_name),
+        lang: language_of(&c.server_name),
+        change_kind: c.change_kind.as_str(),
+        namespace: c.namespace,
+        title: &c.title,
+        user: c.user.as_deref(),
+        editor: c.editor.as_str(),
+        bot: c.bot,
+        minor: c.minor,
+        patrolled: c.patrolled,
+        size_change: c.size_change(),
+        length: OldNew {
+            old: c.length_old,
+            new: c.length_new,
+        },
+        revision: OldNew {
+            old: c.rev_old,
+            new: c.rev_new,
+        },
+        log_id: c.log_id,
+        log_type: c.log_type.as_deref(),
+        log_action: c.log_action.as_deref(),
+        hashtags: c.hashtags.iter().map(|h| h.text.as_str()).collect(),
+        mentions: &c.mentions,
+        section: c.section.as_deref(),
+        summary: &c.summary,
+        parsed_summary: &c.parsed_summary,
+        url: change_url(c),
+    };
+    serde_json::to_string(&m).unwrap_or_default()
+}
+
+/// A control message (`heartbeat`, `lagged`, `error`, …) as WebSocket text.
+pub fn control(kind: &str, mut fields: serde_json::Value) -> Utf8Bytes {
+    if let Some(o) = fields.as_object_mut() {
+        o.insert("kind".into(), kind.into());
+    }
+    fields.to_string().into()
+}
+
+/// Why a connection was refused.
+#[derive(Debug, thiserror::Error)]
+#[error("too many live connections from {ip} (at most {limit}); close one first")]
+pub struct TooMany {
+    pub ip: IpAddr,
+    pub limit: usize,
+}
+
+impl Hub {
+    pub fn new(options: LiveOptions, wikimon: Arc<WikimonContext>) -> Arc<Hub> {
+        let ring = Ring::new(options.window, options.window_max);
+        let first = u64::try_from(now_us()).unwrap_or(1).max(1);
+        Arc::new(Hub {
+            options,
+            wikimon,
+            shared: Mutex::new(Shared {
+                ring,
+                subs: Vec::new(),
+                next_seq: first,
+            }),
+            stats: Mutex::new(Stats::new(now_ms())),
+            ips: Mutex::new(HashMap::new()),
+            newest_dt_ms: AtomicI64::new(0),
+            counters: Counters::default(),
+        })
+    }
+
+    /// A hub fed by the ingest's broadcast until `shutdown`.
+    pub fn start(
+        options: LiveOptions,
+        wikimon: Arc<WikimonContext>,
+        mut events: broadcast::Receiver<Arc<Event>>,
+        shutdown: CancellationToken,
+    ) -> Arc<Hub> {
+        let hub = Hub::new(options, wikimon);
+        let h = Arc::clone(&hub);
+        tokio::spawn(async move {
+            loop {
+                let received = tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    r = events.recv() => r,
+                };
+                match received {
+                    Ok(event) => h.publish(event),
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        h.counters.hub_lagged.fetch_add(n, Ordering::Relaxed);
+                        tracing::warn!(missed = n, "the live hub fell behind the ingest");
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                }
+            }
+            // Ends every subscription so connections close.
+            if let Ok(shared) = h.shared.lock() {
+                for s in &shared.subs {
+                    s.kicked.cancel();
+                }
+            }
+        });
+        hub
+    }
+
+    /// Publishes one event (anything but recentchange is ignored).
+    pub fn publish(&self, event: Arc<Event>) {
+        let Event::Recentchange(c) = &*event else {
+            return;
+        };
+        if c.envelope.is_canary() {
+            return;
+        }
+        let published = Instant::now();
+        let published_us = now_us();
+        self.newest_dt_ms
+            .fetch_max(c.envelope.dt_ms, Ordering::Relaxed);
+        if let Ok(mut s) = self.stats.lock() {
+            s.record(c, published_us / 1000);
+        }
+        let Ok(mut shared) = self.shared.lock() else {
+            return;
+        };
+        let seq = shared.next_seq;
+        shared.next_seq += 1;
+        let json = native_json(seq, published_us, c);
+        let mut sse = Vec::with_capacity(json.len() + 40);
+        crate::sse::write_event(&mut sse, "message", Some(&seq.to_string()), json.as_bytes());
+        let item = Arc::new(Item {
+            seq,
+            published,
+            event: Arc::clone(&event),
+            json: json.into(),
+            sse: Bytes::from(sse),
+            wikimon: OnceLock::new(),
+        });
+        shared.ring.push(Arc::clone(&item));
+        self.counters.published.fetch_add(1, Ordering::Relaxed);
+        let mut any_gone = false;
+        for sub in &shared.subs {
+            if sub.kicked.is_cancelled() {
+                any_gone = true;
+                continue;
+            }
+            let wanted = match &sub.want {
+                Want::Native(f) => f.read().map(|f| f.matches(c)).unwrap_or(false),
+                Want::Wikimon(wiki) => item.wikimon(&self.wikimon).is_some_and(|(w, _)| w == wiki),
+            };
+            if !wanted {
+                continue;
+            }
+            match sub.tx.try_send(Arc::clone(&item)) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                    let missed = sub.missed.fetch_add(1, Ordering::Relaxed) + 1;
+                    if missed >= self.options.lag_limit {
+                        self.counters.disconnected.fetch_add(1, Ordering::Relaxed);
+                        sub.kicked.cancel();
+                        any_gone = true;
+                    }
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    sub.kicked.cancel();
+                    any_gone = true;
+                }
+            }
+        }
+        if any_gone {
+            shared.subs.retain(|s| !s.kicked.is_cancelled());
+        }
+    }
+
+    /// Counts a connection from `ip` against the cap.
+    pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<IpGuard, TooMany> {
+        let mut ips = self.ips.lock().map_err(|_| TooMany {
+            ip,
+            limit: self.options.max_per_ip,
+        })?;
+        let n = ips.entry(ip).or_default();
+        if *n >= self.options.max_per_ip {
+            return Err(TooMany {
+                ip,
+                limit: self.options.max_per_ip,
+            });
+        }
+        *n += 1;
+        Ok(IpGuard {
+            hub: Arc::clone(self),
+            ip,
+        })
+    }
+
+    /// Registers a subscriber; with `since`, also collects what it missed
+    /// from the resume buffer (under the same lock as publishing, so nothing
+    /// is lost or repeated between the replay and the queue).
+    pub fn subscribe(&self, want: Want, since: Option<u64>) -> Subscription {
+        let (tx, rx) = mpsc::channel(self.options.queue.max(1));
+        let sub = Arc::new(Subscriber {
+            want,
+            tx,
+            missed: AtomicU64::new(0),
+            kicked: CancellationToken::new(),
+        });
+        let mut replay = Vec::new();
+        let mut gap = None;
+        if let Ok(mut shared) = self.shared.lock() {
+            if let Some(since) = since {
+                let keep = |i: &Item| match (&sub.want, i.change()) {
+                    (Want::Native(f), Some(c)) => f.read().map(|f| f.matches(c)).unwrap_or(false),
+                    (Want::Wikimon(w), _) => i.wikimon(&self.wikimon).is_some_and(|(x, _)| x == w),
+                    _ => false,
+                };
+                match shared.ring.after(since, shared.next_seq, keep) {
+                    Resume::Items(items) => replay = items,
+                    Resume::Gap { oldest, items } => {
+                        replay = items;
+                        gap = Some(Gap { since, oldest });
+                    }
+                }
+            }
+            shared.subs.push(Arc::clone(&sub));
+        }
+        Subscription {
+            sub,
+            rx,
+            replay,
+            gap,
+        }
+    }
+
+    /// The id of the newest message, if any.
+    pub fn last_id(&self) -> Option<u64> {
+        self.shared.lock().ok().and_then(|s| s.ring.newest())
+    }
+
+    /// Time of the newest upstream event (ms) and the lag behind it (s).
+    pub fn newest(&self) -> (Option<i64>, Option<f64>) {
+        let dt = self.newest_dt_ms.load(Ordering::Relaxed);
+        if dt <= 0 {
+            return (None, None);
+        }
+        (Some(dt), Some(((now_ms() - dt) as f64 / 1000.0).max(0.0)))
+    }
+
+    /// The heartbeat every feed sends when quiet.
+    pub fn heartbeat_json(&self) -> serde_json::Value {
+        let (dt, lag) = self.newest();
+        serde_json::json!({
+            "time": format_ms(now_ms()),
+            "newest_event_time": dt.map(format_ms),
+            "lag_seconds": lag,
+            "last_id": self.last_id(),
+        })
+    }
+
+    pub fn subscribers(&self) -> usize {
+        self.shared
+            .lock()
+            .map(|s| s.subs.iter().filter(|s| !s.kicked.is_cancelled()).count())
+            .unwrap_or(0)
+    }
+
+    /// `/api/live/stats`.
+    pub fn stats(&self, limit: usize) -> serde_json::Value {
+        let snapshot: Option<Snapshot> =
+            self.stats.lock().ok().map(|s| s.snapshot(now_ms(), limit));
+        let (oldest, newest, held) = self
+            .shared
+            .lock()
+            .map(|s| (s.ring.oldest(), s.ring.newest(), s.ring.len()))
+            .unwrap_or_default();
+        let (dt, lag) = self.newest();
+        let c = &self.counters;
+        let mut v = serde_json::to_value(snapshot).unwrap_or_default();
+        if let Some(o) = v.as_object_mut() {
+            o.insert(
+                "feed".into(),
+                serde_json::json!({
+                    "subscribers": self.subscribers(),
+                    "published": c.published.load(Ordering::Relaxed),
+                    "dropped_messages": c.dropped.load(Ordering::Relaxed),
+                    "disconnected_slow_subscribers": c.disconnected.load(Ordering::Relaxed),
+                    "hub_missed_events": c.hub_lagged.load(Ordering::Relaxed),
+                    "newest_event_time": dt.map(format_ms),
+                    "lag_seconds": lag,
+                    "resume_window": {"oldest_id": oldest, "newest_id": newest, "messages": held,
+                                       "seconds": self.options.window.as_secs()},
+                }),
+            );
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(i: u64, wiki: &str, host: &str) -> Arc<Event> {
+        let json = serde_json::json!({
+            "$schema": "/mediawiki/recentchange/1.0.0",
+            "meta": {"id": format!("id-{i}"), "dt": "2024-01-01T00:00:00Z", "domain": host, "stream": "mediawiki.recentchange"},
+            "type": "edit", "namespace": 0, "title": format!("Page {i}"), "user": "Someone",
+            "bot": false, "minor": false, "wiki": wiki, "server_name": host,
+            "server_url": format!("https://{host}"), "server_script_path": "/w",
+            "length": {"old": 10, "new": 20}, "revision": {"old": i, "new": i + 1},
+            "comment": "x"
+        })
+        .to_string();
+        Arc::new(crate::event::parse(json.as_bytes(), &crate::extract::Rules::default()).unwrap())
+    }
+
+    fn hub(queue: usize, lag_limit: u64) -> Arc<Hub> {
+        Hub::new(
+            LiveOptions {
+                queue,
+                lag_limit,
+                ..LiveOptions::default()
+            },
+            Arc::new(WikimonContext::builtin()),
+        )
+    }
+
+    #[test]
+    fn filters_route_and_resume_replays_exactly_what_followed() {
+        let h = hub(100, 1000);
+        let de = Filter::parse([("wiki", "dewiki")], &[]).unwrap();
+        let mut sub = h.subscribe(Want::Native(RwLock::new(Arc::new(de))), None);
+        h.publish(change(1, "enwiki", "en.wikipedia.org"));
+        h.publish(change(2, "dewiki", "de.wikipedia.org"));
+        let got = sub.rx.try_recv().unwrap();
+        assert_eq!(got.change().unwrap().wiki, "dewiki");
+        assert!(sub.rx.try_recv().is_err());
+        let first = got.seq - 1;
+        let all = h.subscribe(Want::Native(RwLock::new(Arc::default())), Some(first));
+        assert!(all.gap.is_none());
+        assert_eq!(all.replay.len(), 1);
+        let old = h.subscribe(Want::Native(RwLock::new(Arc::default())), Some(1));
+        assert!(old.gap.is_some());
+        assert_eq!(old.replay.len(), 2);
+    }
+
+    #[test]
+    fn a_full_queue_counts_missed_messages_then_disconnects() {
+        let h = hub(2, 3);
+        let sub = h.subscribe(Want::Native(RwLock::new(Arc::default())), None);
+        for i in 0..4 {
+            h.publish(change(i, "enwiki", "en.wikipedia.org"));
+        }
+        assert_eq!(sub.sub.missed.load(Ordering::Relaxed), 2);
+        assert!(!sub.sub.kicked.is_cancelled());
+        h.publish(change(9, "enwiki", "en.wikipedia.org"));
+        assert!(sub.sub.kicked.is_cancelled());
+        assert_eq!(h.subscribers(), 0);
+    }
+
+    #[test]
+    fn the_per_address_cap_is_released_on_drop() {
+        let h = Hub::new(
+            LiveOptions {
+                max_per_ip: 1,
+                ..LiveOptions::default()
+            },
+            Arc::new(WikimonContext::builtin()),
+        );
+        let ip: IpAddr = "127.0.0.1".parse().unwrap();
+        let g = h.admit(ip).unwrap();
+        assert!(h.admit(ip).is_err());
+        drop(g);
+        assert!(h.admit(ip).is_ok());
+    }
+}

@@ -1,0 +1,121 @@
+//! The live page in a real browser: headless Chromium (Debian `chromium`,
+//! installed by scripts/test) opens `/live`, whose script connects to the
+//! public WebSocket feed and adds rows as edits arrive from the replay
+//! server's live tail. A screenshot is kept in `target/test-artifacts/`.
+//! Without Chromium the test is skipped with a note, unless
+//! `WIKIWATCH_REQUIRE_BROWSER=1` (as scripts/test sets), which fails it.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use support::{Proc, wait_for};
+
+const STREAMS: &str = "/v2/stream/recentchange,page-links-change,page-delete,page-undelete";
+
+/// Runs headless Chromium on `url`; returns stdout.
+fn browse(browser: &Path, url: &str, extra: &[&str]) -> String {
+    let profile = tempfile::tempdir().expect("profile dir");
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--hide-scrollbars",
+            "--window-size=1280,1400",
+            "--virtual-time-budget=8000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(extra)
+        .arg(url)
+        .output()
+        .expect("run chromium");
+    assert!(
+        out.status.success(),
+        "chromium failed on {url}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn the_live_page_shows_edits_as_they_arrive() {
+    let Some(browser) = support::chromium() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let up = Proc::start(
+        &[
+            "replay-server",
+            "--listen",
+            "127.0.0.1:0",
+            "--pace",
+            "fast",
+            "--live-rate",
+            "100",
+        ],
+        dir.path(),
+    );
+    let url = up.url(STREAMS);
+    let db = format!("sqlite:{}", dir.path().join("live.db").display());
+    let app = Proc::start(
+        &[
+            "run",
+            "--upstream",
+            &url,
+            "--db",
+            &db,
+            "--listen",
+            "127.0.0.1:0",
+            "--contact",
+            "wikiwatch tests",
+            "--log-format",
+            "text",
+        ],
+        dir.path(),
+    );
+    wait_for("live messages", Duration::from_secs(120), || async {
+        let s = support::get_json(&app.url("/api/live/stats")).await?;
+        (s["feed"]["published"].as_u64()? > 100).then_some(())
+    })
+    .await;
+
+    // The page is plain HTML without an upgrade; its script fills the table.
+    let page = app.url("/live");
+    let browser2 = browser.clone();
+    let page2 = page.clone();
+    let dom = wait_for(
+        "edit rows drawn by the page",
+        Duration::from_secs(120),
+        || {
+            let (b, p) = (browser2.clone(), page2.clone());
+            async move {
+                let dom = tokio::task::spawn_blocking(move || browse(&b, &p, &["--dump-dom"]))
+                    .await
+                    .ok()?;
+                (dom.matches("<tr class=\"edit\">").count() >= 3).then_some(dom)
+            }
+        },
+    )
+    .await;
+    assert!(dom.contains("Edits per minute per wiki"));
+    assert!(dom.contains("connected"), "the page says it is connected");
+    assert!(!dom.contains("<script>alert"), "no markup from event data");
+
+    let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
+    std::fs::create_dir_all(&shot).unwrap();
+    let path = shot.join("live_page.png");
+    let _ = std::fs::remove_file(&path);
+    let arg = format!("--screenshot={}", path.display());
+    let (b, p) = (browser.clone(), page.clone());
+    tokio::task::spawn_blocking(move || browse(&b, &p, &[&arg]))
+        .await
+        .unwrap();
+    let bytes = std::fs::read(&path).expect("screenshot written");
+    assert!(bytes.starts_with(b"\x89PNG"));
+}
