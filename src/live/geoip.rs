@@ -213,50 +213,6 @@ pub fn country_name(code: &str) -> Option<&'static str> {
         .map(|i| COUNTRY_NAMES[i].1)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn country_table_is_sorted_and_complete() {
-        assert!(COUNTRY_NAMES.windows(2).all(|w| w[0].0 < w[1].0));
-        assert_eq!(country_name("US"), Some("United States"));
-        assert_eq!(country_name("au"), Some("Australia"));
-        assert_eq!(country_name("ZZ"), None);
-    }
-
-    #[test]
-    fn both_schemas() {
-        let geoip2 = serde_json::json!({
-            "city": {"names": {"en": "Salisbury", "de": "Salisbury"}},
-            "country": {"iso_code": "US", "names": {"en": "United States"}},
-            "location": {"latitude": 38.3761, "longitude": -75.6086},
-            "subdivisions": [{"names": {"en": "Maryland"}}]
-        });
-        assert_eq!(
-            record_from(&geoip2),
-            Some(GeoRecord {
-                city: Some("Salisbury".into()),
-                country_name: Some("United States".into()),
-                latitude: Some(38.3761),
-                longitude: Some(-75.6086),
-                region_name: Some("Maryland".into()),
-            })
-        );
-        let flat = serde_json::json!({"country_code": "AU", "state1": "Queensland",
-            "city": "Brisbane", "latitude": -27.4679, "longitude": 153.028});
-        let rec = record_from(&flat).expect("flat record");
-        assert_eq!(rec.country_name.as_deref(), Some("Australia"));
-        assert_eq!(rec.region_name.as_deref(), Some("Queensland"));
-        assert_eq!(rec.city.as_deref(), Some("Brisbane"));
-        let country_only = serde_json::json!({"country_code": "DE"});
-        let rec = record_from(&country_only).expect("country record");
-        assert_eq!(rec.country_name.as_deref(), Some("Germany"));
-        assert_eq!(rec.city, None);
-        assert_eq!(record_from(&serde_json::json!({})), None);
-    }
-}
-
 /// ISO 3166-1 alpha-2 code → English short name, from Debian's iso-codes
 /// (`/usr/share/iso-codes/json/iso_3166-1.json`, `common_name` where given),
 /// sorted by code for binary search. Flat DB-IP files carry only the code.
@@ -511,3 +467,47 @@ const COUNTRY_NAMES: &[(&str, &str)] = &[
     ("ZM", "Zambia"),
     ("ZW", "Zimbabwe"),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn country_table_is_sorted_and_complete() {
+        assert!(COUNTRY_NAMES.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(country_name("US"), Some("United States"));
+        assert_eq!(country_name("au"), Some("Australia"));
+        assert_eq!(country_name("ZZ"), None);
+    }
+
+    #[test]
+    fn both_schemas() {
+        let geoip2 = serde_json::json!({
+            "city": {"names": {"en": "Salisbury", "de": "Salisbury"}},
+            "country": {"iso_code": "US", "names": {"en": "United States"}},
+            "location": {"latitude": 38.3761, "longitude": -75.6086},
+            "subdivisions": [{"names": {"en": "Maryland"}}]
+        });
+        assert_eq!(
+            record_from(&geoip2),
+            Some(GeoRecord {
+                city: Some("Salisbury".into()),
+                country_name: Some("United States".into()),
+                latitude: Some(38.3761),
+                longitude: Some(-75.6086),
+                region_name: Some("Maryland".into()),
+            })
+        );
+        let flat = serde_json::json!({"country_code": "AU", "state1": "Queensland",
+            "city": "Brisbane", "latitude": -27.4679, "longitude": 153.028});
+        let rec = record_from(&flat).expect("flat record");
+        assert_eq!(rec.country_name.as_deref(), Some("Australia"));
+        assert_eq!(rec.region_name.as_deref(), Some("Queensland"));
+        assert_eq!(rec.city.as_deref(), Some("Brisbane"));
+        let country_only = serde_json::json!({"country_code": "DE"});
+        let rec = record_from(&country_only).expect("country record");
+        assert_eq!(rec.country_name.as_deref(), Some("Germany"));
+        assert_eq!(rec.city, None);
+        assert_eq!(record_from(&serde_json::json!({})), None);
+    }
+}

@@ -384,6 +384,45 @@ mod tests {
         assert_eq!(r.name("wikidatawiki", "www.wikidata.org", 999), "999");
     }
 
+    /// The background learner: the first message gets the number without
+    /// waiting, a later one the learnt name; one request per wiki.
+    #[tokio::test]
+    async fn learner_fills_in_names_off_the_message_path() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&hits);
+        let app = axum::Router::new().route(
+            "/{domain}/w/api.php",
+            axum::routing::get(move || {
+                let counter = Arc::clone(&counter);
+                async move {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                    axum::Json(serde_json::json!({"query":{"namespaces":{
+                        "1198":{"id":1198,"canonical":"Translations","*":"Translations"}}}}))
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let stop = CancellationToken::new();
+        let reg = NamespaceRegistry::with_learner(
+            SiteinfoOptions::new(format!("http://{addr}/{{domain}}/w/api.php"), "test".into()),
+            None,
+            stop.clone(),
+        );
+        assert_eq!(reg.name("metawiki", "meta.wikimedia.org", 1198), "1198");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while reg.name("metawiki", "meta.wikimedia.org", 1198) != "Translations" {
+            assert!(tokio::time::Instant::now() < deadline, "never learnt");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(hits.load(Ordering::Relaxed), 1);
+        stop.cancel();
+    }
+
     #[test]
     fn siteinfo_both_format_versions() {
         let v1 = serde_json::json!({"batchcomplete":"","query":{"namespaces":{
