@@ -294,8 +294,8 @@ async fn a_stalled_client_is_cut_off_without_delaying_a_fast_one() {
     let dir = tempfile::tempdir().unwrap();
     let (_up, app) = start(
         dir.path(),
-        "300",
-        &["--live-queue", "16", "--live-lag-limit", "64"],
+        "200",
+        &["--live-queue", "512", "--live-lag-limit", "1024"],
     );
     wait_published(&app, REAL_RECENTCHANGE).await;
 
