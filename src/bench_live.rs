@@ -113,6 +113,8 @@ struct Recorder {
     samples: Mutex<Vec<u32>>,
     received: AtomicU64,
     lagged: AtomicU64,
+    /// Connections that failed even after retrying.
+    failed: AtomicU64,
 }
 
 fn published_us(text: &str) -> Option<i64> {
@@ -130,10 +132,23 @@ async fn reader(
     recording: Arc<AtomicBool>,
     stop: tokio_util::sync::CancellationToken,
 ) -> Result<(), String> {
-    let (mut ws, _) =
-        tokio_tungstenite::connect_async_with_config(url.as_str(), Some(ws_config()), false)
+    // A burst of connections can overflow the listen backlog: retry a few times.
+    let mut attempt = 0;
+    let mut ws = loop {
+        match tokio_tungstenite::connect_async_with_config(url.as_str(), Some(ws_config()), false)
             .await
-            .map_err(|e| e.to_string())?;
+        {
+            Ok((ws, _)) => break ws,
+            Err(e) if attempt >= 5 => {
+                rec.failed.fetch_add(1, Ordering::Relaxed);
+                return Err(e.to_string());
+            }
+            Err(_) => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(250 * attempt)).await;
+            }
+        }
+    };
     let mut local = Vec::new();
     loop {
         let msg = tokio::select! {
@@ -195,7 +210,7 @@ async fn connect_many(
     stop: &tokio_util::sync::CancellationToken,
 ) -> Vec<tokio::task::JoinHandle<Result<(), String>>> {
     let mut handles = Vec::with_capacity(urls.len());
-    for chunk in urls.chunks(200) {
+    for chunk in urls.chunks(100) {
         for url in chunk {
             handles.push(tokio::spawn(reader(
                 url.clone(),
@@ -360,12 +375,13 @@ pub async fn run(args: LiveBenchArgs) -> Result<(), BenchError> {
     let held = stats["feed"]["subscribers"].as_u64().unwrap_or(0);
     let rss_loaded = rss_mib(pid).unwrap_or(f64::NAN);
     let received_many = rec.received.load(Ordering::Relaxed);
+    let failed = rec.failed.load(Ordering::Relaxed);
     stop.cancel();
     for h in handles {
         let _ = h.await;
     }
     eprintln!(
-        "{held} subscribers held (connected in {connect_secs:.1} s); server resident memory {rss_loaded:.0} MiB; {received_many} messages delivered in 10 s"
+        "{held} subscribers held ({failed} failed to connect; connected in {connect_secs:.1} s); server resident memory {rss_loaded:.0} MiB; {received_many} messages delivered in 10 s"
     );
 
     // 2. and 3. Latency at full fan-out, then with stalled clients attached.
@@ -409,6 +425,7 @@ pub async fn run(args: LiveBenchArgs) -> Result<(), BenchError> {
             serde_json::json!({
                 "rate": args.rate,
                 "subscribers_held": held,
+                "subscribers_failed": failed,
                 "rss_mib_idle": rss_idle,
                 "rss_mib_loaded": rss_loaded,
                 "phases": [plain, with_stalled],

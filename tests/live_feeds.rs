@@ -294,8 +294,8 @@ async fn a_stalled_client_is_cut_off_without_delaying_a_fast_one() {
     let dir = tempfile::tempdir().unwrap();
     let (_up, app) = start(
         dir.path(),
-        "300",
-        &["--live-queue", "16", "--live-lag-limit", "64"],
+        "200",
+        &["--live-queue", "512", "--live-lag-limit", "1024"],
     );
     wait_published(&app, REAL_RECENTCHANGE).await;
 
@@ -327,7 +327,7 @@ async fn a_stalled_client_is_cut_off_without_delaying_a_fast_one() {
             prev = Some(id);
             received += 1;
         }
-        if received % 200 == 0 && received > 0 {
+        if received.is_multiple_of(200) && received > 0 {
             let s = stats(&app).await.unwrap();
             if s["feed"]["disconnected_slow_subscribers"].as_u64() >= Some(1) && received >= 1000 {
                 break;

@@ -422,7 +422,7 @@ impl Filter {
             return false;
         }
         if let Some(min) = self.min_size_change
-            && !c.size_change().is_some_and(|s| s.abs() >= min)
+            && c.size_change().is_none_or(|s| s.abs() < min)
         {
             return false;
         }

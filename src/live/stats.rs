@@ -210,3 +210,41 @@ impl Stats {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(wiki: &str, title: &str, user: &str, bot: bool) -> Change {
+        let json = serde_json::json!({
+            "meta": {"id": "x", "dt": "2024-01-01T00:00:00Z", "domain": "en.wikipedia.org", "stream": "mediawiki.recentchange"},
+            "type": "edit", "namespace": 0, "title": title, "user": user, "bot": bot,
+            "wiki": wiki, "server_name": "en.wikipedia.org"
+        })
+        .to_string();
+        match crate::event::parse(json.as_bytes(), &crate::extract::Rules::default()).unwrap() {
+            crate::event::Event::Recentchange(c) => *c,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn counts_shares_and_tops_over_the_hour() {
+        let t0 = 1_700_000_000_000;
+        let mut s = Stats::new(t0);
+        s.record(&change("enwiki", "A", "1.2.3.4", false), t0);
+        s.record(&change("enwiki", "A", "~2025-1-1", false), t0 + 120_000);
+        s.record(&change("dewiki", "B", "SomeBot", true), t0 + 120_000);
+        s.record(&change("enwiki", "C", "Alice", false), t0 + 61 * 60_000);
+        let snap = s.snapshot(t0 + 61 * 60_000 + 1, 10);
+        // The first minute fell out of the hour.
+        assert_eq!(snap.edits, 3);
+        assert_eq!(snap.wikis[0].wiki, "enwiki");
+        assert_eq!(snap.wikis[0].edits, 2);
+        assert!((snap.shares.bot - 1.0 / 3.0).abs() < 1e-9);
+        assert!((snap.shares.temp - 1.0 / 3.0).abs() < 1e-9);
+        assert_eq!(snap.shares.ip, 0.0);
+        assert_eq!(snap.top_pages.len(), 3);
+        assert_eq!(snap.top_editors.len(), 3);
+    }
+}
