@@ -11,6 +11,7 @@ mod batch;
 pub mod hashtag_queries;
 pub mod link_queries;
 mod postgres;
+mod postgres_hashtags;
 mod postgres_links;
 mod sqlite;
 mod sqlite_hashtags;

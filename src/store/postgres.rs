@@ -36,6 +36,9 @@ use crate::telemetry::now_ms;
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres/0001_init.sql")),
+    // Applied on its own to a database already at version 3: the migrator
+    // checks every version, not just the highest.
+    (2, include_str!("migrations/postgres/0002_hashtags.sql")),
     (3, include_str!("migrations/postgres/0003_links.sql")),
 ];
 
@@ -434,11 +437,13 @@ impl Writer<'_, '_> {
             Vec::new(),
             Vec::new(),
         );
+        let mut u_src: Vec<&HashtagEdit> = Vec::new();
         for e in edits {
             let Some(id) = ids.get(&e.meta_id) else {
                 continue;
             };
             for t in &e.tags {
+                u_src.push(e);
                 u_edit.push(*id);
                 u_key.push(t.key.clone());
                 u_tag.push(t.text.clone());
@@ -465,6 +470,14 @@ impl Writer<'_, '_> {
             inserted.iter().map(|r| (r.get(0), r.get(1))).collect();
         self.outcome.hashtag_uses += inserted.len() as u64;
         self.counts[USES] += inserted.len() as i64;
+        // The per-tag aggregates, from exactly the use rows just inserted.
+        let new_uses: Vec<(&str, &HashtagEdit)> = (0..u_edit.len())
+            .filter(|&i| inserted.contains(&(u_edit[i], u_key[i].clone())))
+            .map(|i| (u_key[i].as_str(), u_src[i]))
+            .collect();
+        super::postgres_hashtags::add_to_aggregates(self.tx, &new_uses)
+            .await
+            .map_err(|e| self.err(e))?;
         // tag_key → (first spelling, first_ms, last_ms, uses), in use order.
         let mut order: Vec<String> = Vec::new();
         let mut agg: HashMap<String, (String, i64, i64, i64)> = HashMap::new();
@@ -878,6 +891,10 @@ fn row_json(row: &Row) -> serde_json::Value {
 impl Store for PostgresStore {
     fn backend(&self) -> &'static str {
         "postgres"
+    }
+
+    fn hashtags(&self) -> Option<&dyn super::HashtagQueries> {
+        Some(self)
     }
 
     async fn write_batch(&self, batch: Arc<Batch>) -> Result<WriteOutcome, StoreError> {
