@@ -29,7 +29,11 @@ fn wikiwatch(args: &[&str]) -> std::process::Output {
 /// The test database URL with a password (the test server trusts loopback,
 /// so any password is accepted and none is checked) and `extra` options.
 fn with_password(url: &str, extra: &str) -> String {
-    let u = url.replacen("postgres://postgres@", &format!("postgres://postgres:{SECRET}@"), 1);
+    let u = url.replacen(
+        "postgres://postgres@",
+        &format!("postgres://postgres:{SECRET}@"),
+        1,
+    );
     if extra.is_empty() {
         u
     } else {

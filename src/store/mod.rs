@@ -13,6 +13,7 @@ pub mod link_queries;
 mod postgres;
 mod postgres_hashtags;
 mod postgres_links;
+mod postgres_tls;
 mod sqlite;
 mod sqlite_hashtags;
 mod sqlite_links;

@@ -14,9 +14,9 @@
 //!   partitions.
 //!
 //! Options ride on the URL's query string, removed before connecting:
-//! `pool_max`, `statement_timeout_ms`, `retention_months`. `sslmode=disable`
-//! and `prefer` connect without TLS; `require` is refused with an explanation,
-//! since this build has no TLS connector for PostgreSQL.
+//! `pool_max`, `statement_timeout_ms`, `retention_months`, and `sslmode`
+//! (`disable`, `prefer` — the default, as in libpq —, `require`, `verify-ca`,
+//! `verify-full`) with `sslrootcert`; see `postgres_tls.rs`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -28,6 +28,7 @@ use tokio_postgres::types::Type;
 use tokio_postgres::{NoTls, Row, Transaction};
 use tokio_util::sync::CancellationToken;
 
+use super::postgres_tls::{RustlsConnect, SslMode};
 use super::{
     Batch, HashtagEdit, IngestLease, LinkAction, LinkChangeRow, Op, PageEventRow, Store,
     StoreError, TableCount, WriteOutcome,
@@ -66,6 +67,29 @@ struct Options {
     pool_max: usize,
     statement_timeout_ms: Option<u64>,
     retention_months: Option<u32>,
+    ssl: SslMode,
+    rootcert: Option<std::path::PathBuf>,
+}
+
+/// Connects one client outside the pool (the ingest lock's connection), with
+/// or without TLS, and returns it with its connection task.
+type Connection =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), tokio_postgres::Error>> + Send>>;
+
+async fn connect_one(
+    config: &tokio_postgres::Config,
+    tls: &Option<RustlsConnect>,
+) -> Result<(tokio_postgres::Client, Connection), tokio_postgres::Error> {
+    match tls {
+        Some(tls) => {
+            let (client, conn) = config.connect(tls.clone()).await?;
+            Ok((client, Box::pin(conn)))
+        }
+        None => {
+            let (client, conn) = config.connect(NoTls).await?;
+            Ok((client, Box::pin(conn)))
+        }
+    }
 }
 
 fn pg_err(url: &str, e: impl std::fmt::Display) -> StoreError {
@@ -81,6 +105,8 @@ fn split_options(url: &str) -> Result<(tokio_postgres::Config, Options), StoreEr
         pool_max: 8,
         statement_timeout_ms: None,
         retention_months: None,
+        ssl: SslMode::Prefer,
+        rootcert: None,
     };
     let mut kept = Vec::new();
     let bad = |k: &str, v: &str| StoreError::Open {
@@ -107,15 +133,23 @@ fn split_options(url: &str) -> Result<(tokio_postgres::Config, Options), StoreEr
                         .ok_or_else(|| bad(&k, &v))?,
                 )
             }
-            "sslmode" if v == "require" || v == "verify-ca" || v == "verify-full" => {
+            "sslmode" => {
+                options.ssl = SslMode::parse(&v).ok_or_else(|| StoreError::Open {
+                    url: redact_url(url),
+                    reason: format!(
+                        "invalid sslmode={v:?}: expected disable, prefer, require, verify-ca or verify-full"
+                    ),
+                })?
+            }
+            "sslrootcert" => options.rootcert = Some(std::path::PathBuf::from(v.as_ref())),
+            "sslcert" | "sslkey" => {
                 return Err(StoreError::Open {
                     url: redact_url(url),
                     reason: format!(
-                        "sslmode={v} needs TLS, which this build does not include for PostgreSQL; use sslmode=disable on a trusted network or a local socket, or put a TLS tunnel (stunnel, an SSH forward) in front"
+                        "{k}: client certificates are not supported; authenticate with a password"
                     ),
                 });
             }
-            "sslmode" => {}
             _ => kept.push((k.into_owned(), v.into_owned())),
         }
     }
@@ -131,7 +165,7 @@ fn split_options(url: &str) -> Result<(tokio_postgres::Config, Options), StoreEr
             url: redact_url(url),
             reason: format!("{e}"),
         })?;
-    config.ssl_mode(tokio_postgres::config::SslMode::Disable);
+    config.ssl_mode(options.ssl.driver_mode());
     config.application_name("wikiwatch");
     if let Some(ms) = options.statement_timeout_ms {
         config.options(format!("-c statement_timeout={ms}"));
@@ -144,6 +178,8 @@ fn split_options(url: &str) -> Result<(tokio_postgres::Config, Options), StoreEr
 pub struct PostgresStore {
     url: String,
     config: tokio_postgres::Config,
+    /// The TLS connector, unless `sslmode=disable`.
+    tls: Option<RustlsConnect>,
     pool: Pool,
     options: Options,
     /// Month starts (ms) whose link_events partition is known to exist.
@@ -181,13 +217,24 @@ impl PostgresStore {
     /// partitions.
     pub async fn open(url: &str) -> Result<PostgresStore, StoreError> {
         let (config, options) = split_options(url)?;
-        let manager = Manager::from_config(
-            config.clone(),
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let tls = match options.ssl {
+            SslMode::Disable => None,
+            mode => Some(
+                RustlsConnect::new(mode, options.rootcert.as_deref()).map_err(|e| {
+                    StoreError::Open {
+                        url: redact_url(url),
+                        reason: e.to_string(),
+                    }
+                })?,
+            ),
+        };
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = match &tls {
+            Some(tls) => Manager::from_config(config.clone(), tls.clone(), manager_config),
+            None => Manager::from_config(config.clone(), NoTls, manager_config),
+        };
         let pool = Pool::builder(manager)
             .max_size(options.pool_max)
             .build()
@@ -195,6 +242,7 @@ impl PostgresStore {
         let store = PostgresStore {
             url: redact_url(url),
             config,
+            tls,
             pool,
             options,
             partitions: Mutex::new(HashSet::new()),
@@ -216,10 +264,20 @@ impl PostgresStore {
     }
 
     pub(super) async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
-        self.pool
-            .get()
-            .await
-            .map_err(|e| StoreError::Postgres(format!("no connection to {}: {e}", self.url)))
+        self.pool.get().await.map_err(|e| {
+            // The error chain's source says why (refused, TLS, auth).
+            let mut why = e.to_string();
+            let mut src = std::error::Error::source(&e);
+            while let Some(s) = src {
+                why.push_str(&format!(": {s}"));
+                src = s.source();
+            }
+            StoreError::Postgres(format!(
+                "no connection to {} (sslmode={}): {why}",
+                self.url,
+                self.options.ssl.as_str()
+            ))
+        })
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
@@ -998,7 +1056,7 @@ impl Store for PostgresStore {
         let mut warned = false;
         loop {
             // A dedicated connection: the lock lives exactly as long as it.
-            match self.config.connect(NoTls).await {
+            match connect_one(&self.config, &self.tls).await {
                 Ok((client, connection)) => {
                     let lost = CancellationToken::new();
                     let closed = CancellationToken::new();
@@ -1131,10 +1189,24 @@ mod tests {
             .unwrap();
         assert!(e.to_string().contains("pool_max"), "{e}");
         assert!(!e.to_string().contains(":p@"), "{e}");
-        let e = split_options("postgres://u@h/db?sslmode=require")
+        let (c, o) = split_options("postgres://u@h/db?sslmode=require").unwrap();
+        assert_eq!(o.ssl, SslMode::Require);
+        assert_eq!(c.get_ssl_mode(), tokio_postgres::config::SslMode::Require);
+        let (c, o) = split_options("postgres://u@h/db").unwrap();
+        assert_eq!(o.ssl, SslMode::Prefer);
+        assert_eq!(c.get_ssl_mode(), tokio_postgres::config::SslMode::Prefer);
+        let (_, o) =
+            split_options("postgres://u@h/db?sslmode=verify-ca&sslrootcert=/etc/ca.pem").unwrap();
+        assert_eq!(o.ssl, SslMode::VerifyCa);
+        assert_eq!(
+            o.rootcert.as_deref(),
+            Some(std::path::Path::new("/etc/ca.pem"))
+        );
+        let e = split_options("postgres://u:p@h/db?sslmode=always")
             .err()
             .unwrap();
-        assert!(e.to_string().contains("TLS"), "{e}");
+        assert!(e.to_string().contains("sslmode"), "{e}");
+        assert!(!e.to_string().contains(":p@"), "{e}");
     }
 
     #[test]

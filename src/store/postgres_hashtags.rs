@@ -85,8 +85,9 @@ impl Matching {
         } else {
             m.time = "u.time_ms";
             m.id = "u.edit_id";
-            let mut sql =
-                String::from(" FROM hashtag_uses u JOIN hashtag_edits e ON e.id = u.edit_id WHERE ");
+            let mut sql = String::from(
+                " FROM hashtag_uses u JOIN hashtag_edits e ON e.id = u.edit_id WHERE ",
+            );
             match (q.mode, q.tags.len()) {
                 (_, 1) => {
                     let p = m.bind(Val::Text(q.tags[0].clone()));
@@ -310,8 +311,7 @@ impl HashtagQueries for PostgresStore {
 
     async fn hashtag_days(&self, q: &HashtagQuery) -> Result<Vec<DayCount>, StoreError> {
         let aligned = |v: Option<i64>| v.is_none_or(|ms| ms % HOUR_MS == 0);
-        let (sql, values) = if q.is_single_tag_only() && aligned(q.from_ms) && aligned(q.until_ms)
-        {
+        let (sql, values) = if q.is_single_tag_only() && aligned(q.from_ms) && aligned(q.until_ms) {
             // Exact from the hourly rollup: a use row is one edit of one tag.
             let mut sql = String::from(
                 "SELECT hour / 24, SUM(edits)::bigint FROM hashtag_tag_hours WHERE tag_key = $1",

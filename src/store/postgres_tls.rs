@@ -53,6 +53,16 @@ impl SslMode {
         })
     }
 
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SslMode::Disable => "disable",
+            SslMode::Prefer => "prefer",
+            SslMode::Require => "require",
+            SslMode::VerifyCa => "verify-ca",
+            SslMode::VerifyFull => "verify-full",
+        }
+    }
+
     /// What the driver is told: whether TLS is optional or required.
     pub fn driver_mode(self) -> tokio_postgres::config::SslMode {
         use tokio_postgres::config::SslMode as M;
@@ -228,9 +238,7 @@ impl RustlsConnect {
                 .build()
                 .map_err(|e| TlsSetupError::Rustls(rustls::Error::General(e.to_string())))?;
                 if mode == SslMode::VerifyFull {
-                    builder
-                        .with_webpki_verifier(verifier)
-                        .with_no_client_auth()
+                    builder.with_webpki_verifier(verifier).with_no_client_auth()
                 } else {
                     builder
                         .dangerous()
