@@ -30,10 +30,12 @@ pub struct HashtagBenchArgs {
     /// Stop timing an endpoint after this many seconds (at least 3 requests).
     #[arg(long, default_value_t = 20.0)]
     pub budget_secs: f64,
-    /// Database file to load into (kept afterwards); a temporary file by default.
-    /// An existing file with hashtag data is reused without loading.
+    /// Database to load into (kept afterwards): a SQLite file (a temporary
+    /// file by default) or a `postgres://` URL, loaded through the store's
+    /// batch writer. An existing database with hashtag data is reused without
+    /// loading.
     #[arg(long)]
-    pub db: Option<std::path::PathBuf>,
+    pub db: Option<String>,
     /// Print the result as one JSON object too.
     #[arg(long)]
     pub json: bool,
@@ -212,14 +214,48 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// Loads edits through [`store::Store::write_batch`] (the ingest path, which
+/// on PostgreSQL is set-wise and keeps the per-tag aggregates), `per_batch`
+/// edits a transaction. Returns (edits, uses) inserted.
+async fn load_through_batches(
+    store: &dyn store::Store,
+    edits: impl Iterator<Item = store::HashtagEdit>,
+    per_batch: usize,
+) -> Result<(u64, u64), crate::bench::BenchError> {
+    let (mut n_edits, mut n_uses) = (0u64, 0u64);
+    let mut edits = edits.peekable();
+    while edits.peek().is_some() {
+        let ops: Vec<store::Op> = edits
+            .by_ref()
+            .take(per_batch)
+            .map(|e| store::Op::HashtagEdit(Box::new(e)))
+            .collect();
+        let batch = store::Batch {
+            position: None,
+            events: ops.len() as u64,
+            ops,
+        };
+        let outcome = store.write_batch(Arc::new(batch)).await?;
+        n_edits += outcome.hashtag_edits;
+        n_uses += outcome.hashtag_uses;
+    }
+    Ok((n_edits, n_uses))
+}
+
 pub async fn run(args: HashtagBenchArgs) -> Result<HashtagBenchResult, crate::bench::BenchError> {
     let dir = tempfile::tempdir()?;
-    let path = args
-        .db
-        .clone()
-        .unwrap_or_else(|| dir.path().join("hashtags-bench.db"));
-    let store = store::SqliteStore::open(&path).await?;
-    let store: Arc<dyn store::Store> = Arc::new(store);
+    let db = args.db.clone().unwrap_or_default();
+    let postgres = db.starts_with("postgres://") || db.starts_with("postgresql://");
+    let path = if db.is_empty() {
+        dir.path().join("hashtags-bench.db")
+    } else {
+        std::path::PathBuf::from(db.strip_prefix("sqlite:").unwrap_or(&db))
+    };
+    let store: Arc<dyn store::Store> = if postgres {
+        store::open(&db).await?
+    } else {
+        Arc::new(store::SqliteStore::open(&path).await?)
+    };
     let counts = store.table_counts().await?;
     let rows_of = |name: &str| {
         counts
@@ -234,17 +270,17 @@ pub async fn run(args: HashtagBenchArgs) -> Result<HashtagBenchResult, crate::be
     // 1. Load.
     let t = Instant::now();
     let (edits, uses) = if existing > 0 {
-        eprintln!("reusing {} with {existing} hashtag uses", path.display());
+        eprintln!("reusing the database with {existing} hashtag uses");
         (existing_edits as u64, existing as u64)
     } else {
         let span_ms = 730 * 86_400_000_i64;
         let start_ms = crate::telemetry::now_ms() - span_ms;
         let load_path = path.clone();
         let target = args.uses;
-        tokio::task::spawn_blocking(move || {
+        let edits = move || {
             let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
             let mut made = 0u64;
-            let edits = (0..u64::MAX).map_while(move |i| {
+            (0..u64::MAX).map_while(move |i| {
                 if made >= target {
                     return None;
                 }
@@ -254,11 +290,17 @@ pub async fn run(args: HashtagBenchArgs) -> Result<HashtagBenchResult, crate::be
                     eprintln!("  loaded {i} edits, {made} uses");
                 }
                 Some(e)
-            });
-            store::bulk_load_hashtag_edits(&load_path, edits, 50_000)
-        })
-        .await
-        .map_err(|e| crate::bench::BenchError::Ingest(e.to_string()))??
+            })
+        };
+        if postgres {
+            load_through_batches(store.as_ref(), edits(), 10_000).await?
+        } else {
+            tokio::task::spawn_blocking(move || {
+                store::bulk_load_hashtag_edits(&load_path, edits(), 50_000)
+            })
+            .await
+            .map_err(|e| crate::bench::BenchError::Ingest(e.to_string()))??
+        }
     };
     let load_seconds = t.elapsed().as_secs_f64();
     eprintln!("loaded {edits} edits, {uses} uses in {load_seconds:.1} s");

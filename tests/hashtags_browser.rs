@@ -93,7 +93,7 @@ async fn browser_searches_sees_chart_pages_forward_and_downloads_csv() {
         &["replay-server", "--listen", "127.0.0.1:0", "--pace", "fast"],
         dir.path(),
     );
-    let db = format!("sqlite:{}", dir.path().join("b.db").display());
+    let db = support::test_db(dir.path(), "b.db").await;
     let app = Proc::start(
         &[
             "run",

@@ -138,7 +138,7 @@ async fn media_flags_come_from_the_wiki_api_with_retries() {
         ],
         dir.path(),
     );
-    let db = format!("sqlite:{}", dir.path().join("m.db").display());
+    let db = support::test_db(dir.path(), "m.db").await;
     let template = format!("http://{fake_addr}/{{domain}}/w/api.php");
     let wikiwatch = Proc::start(
         &[

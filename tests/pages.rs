@@ -17,7 +17,7 @@ async fn the_home_page_shows_freshness_streams_and_stored_rows_and_says_when_ing
         &["replay-server", "--listen", "127.0.0.1:0", "--pace", "fast"],
         dir.path(),
     );
-    let db = format!("sqlite:{}", dir.path().join("pages.db").display());
+    let db = support::test_db(dir.path(), "pages.db").await;
     let app = Proc::start(
         &[
             "run",

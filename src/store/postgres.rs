@@ -14,9 +14,9 @@
 //!   partitions.
 //!
 //! Options ride on the URL's query string, removed before connecting:
-//! `pool_max`, `statement_timeout_ms`, `retention_months`. `sslmode=disable`
-//! and `prefer` connect without TLS; `require` is refused with an explanation,
-//! since this build has no TLS connector for PostgreSQL.
+//! `pool_max`, `statement_timeout_ms`, `retention_months`, and `sslmode`
+//! (`disable`, `prefer` — the default, as in libpq —, `require`, `verify-ca`,
+//! `verify-full`) with `sslrootcert`; see `postgres_tls.rs`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -28,6 +28,7 @@ use tokio_postgres::types::Type;
 use tokio_postgres::{NoTls, Row, Transaction};
 use tokio_util::sync::CancellationToken;
 
+use super::postgres_tls::{RustlsConnect, SslMode};
 use super::{
     Batch, HashtagEdit, IngestLease, LinkAction, LinkChangeRow, Op, PageEventRow, Store,
     StoreError, TableCount, WriteOutcome,
@@ -36,6 +37,9 @@ use crate::telemetry::now_ms;
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres/0001_init.sql")),
+    // Applied on its own to a database already at version 3: the migrator
+    // checks every version, not just the highest.
+    (2, include_str!("migrations/postgres/0002_hashtags.sql")),
     (3, include_str!("migrations/postgres/0003_links.sql")),
     (
         4,
@@ -67,6 +71,29 @@ struct Options {
     pool_max: usize,
     statement_timeout_ms: Option<u64>,
     retention_months: Option<u32>,
+    ssl: SslMode,
+    rootcert: Option<std::path::PathBuf>,
+}
+
+/// Connects one client outside the pool (the ingest lock's connection), with
+/// or without TLS, and returns it with its connection task.
+type Connection =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), tokio_postgres::Error>> + Send>>;
+
+async fn connect_one(
+    config: &tokio_postgres::Config,
+    tls: &Option<RustlsConnect>,
+) -> Result<(tokio_postgres::Client, Connection), tokio_postgres::Error> {
+    match tls {
+        Some(tls) => {
+            let (client, conn) = config.connect(tls.clone()).await?;
+            Ok((client, Box::pin(conn)))
+        }
+        None => {
+            let (client, conn) = config.connect(NoTls).await?;
+            Ok((client, Box::pin(conn)))
+        }
+    }
 }
 
 fn pg_err(url: &str, e: impl std::fmt::Display) -> StoreError {
@@ -82,6 +109,8 @@ fn split_options(url: &str) -> Result<(tokio_postgres::Config, Options), StoreEr
         pool_max: 8,
         statement_timeout_ms: None,
         retention_months: None,
+        ssl: SslMode::Prefer,
+        rootcert: None,
     };
     let mut kept = Vec::new();
     let bad = |k: &str, v: &str| StoreError::Open {
@@ -108,15 +137,23 @@ fn split_options(url: &str) -> Result<(tokio_postgres::Config, Options), StoreEr
                         .ok_or_else(|| bad(&k, &v))?,
                 )
             }
-            "sslmode" if v == "require" || v == "verify-ca" || v == "verify-full" => {
+            "sslmode" => {
+                options.ssl = SslMode::parse(&v).ok_or_else(|| StoreError::Open {
+                    url: redact_url(url),
+                    reason: format!(
+                        "invalid sslmode={v:?}: expected disable, prefer, require, verify-ca or verify-full"
+                    ),
+                })?
+            }
+            "sslrootcert" => options.rootcert = Some(std::path::PathBuf::from(v.as_ref())),
+            "sslcert" | "sslkey" => {
                 return Err(StoreError::Open {
                     url: redact_url(url),
                     reason: format!(
-                        "sslmode={v} needs TLS, which this build does not include for PostgreSQL; use sslmode=disable on a trusted network or a local socket, or put a TLS tunnel (stunnel, an SSH forward) in front"
+                        "{k}: client certificates are not supported; authenticate with a password"
                     ),
                 });
             }
-            "sslmode" => {}
             _ => kept.push((k.into_owned(), v.into_owned())),
         }
     }
@@ -132,7 +169,7 @@ fn split_options(url: &str) -> Result<(tokio_postgres::Config, Options), StoreEr
             url: redact_url(url),
             reason: format!("{e}"),
         })?;
-    config.ssl_mode(tokio_postgres::config::SslMode::Disable);
+    config.ssl_mode(options.ssl.driver_mode());
     config.application_name("wikiwatch");
     if let Some(ms) = options.statement_timeout_ms {
         config.options(format!("-c statement_timeout={ms}"));
@@ -145,6 +182,8 @@ fn split_options(url: &str) -> Result<(tokio_postgres::Config, Options), StoreEr
 pub struct PostgresStore {
     url: String,
     config: tokio_postgres::Config,
+    /// The TLS connector, unless `sslmode=disable`.
+    tls: Option<RustlsConnect>,
     pool: Pool,
     options: Options,
     /// Month starts (ms) whose link_events partition is known to exist.
@@ -182,13 +221,24 @@ impl PostgresStore {
     /// partitions.
     pub async fn open(url: &str) -> Result<PostgresStore, StoreError> {
         let (config, options) = split_options(url)?;
-        let manager = Manager::from_config(
-            config.clone(),
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let tls = match options.ssl {
+            SslMode::Disable => None,
+            mode => Some(
+                RustlsConnect::new(mode, options.rootcert.as_deref()).map_err(|e| {
+                    StoreError::Open {
+                        url: redact_url(url),
+                        reason: e.to_string(),
+                    }
+                })?,
+            ),
+        };
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = match &tls {
+            Some(tls) => Manager::from_config(config.clone(), tls.clone(), manager_config),
+            None => Manager::from_config(config.clone(), NoTls, manager_config),
+        };
         let pool = Pool::builder(manager)
             .max_size(options.pool_max)
             .build()
@@ -196,6 +246,7 @@ impl PostgresStore {
         let store = PostgresStore {
             url: redact_url(url),
             config,
+            tls,
             pool,
             options,
             partitions: Mutex::new(HashSet::new()),
@@ -217,10 +268,20 @@ impl PostgresStore {
     }
 
     pub(super) async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
-        self.pool
-            .get()
-            .await
-            .map_err(|e| StoreError::Postgres(format!("no connection to {}: {e}", self.url)))
+        self.pool.get().await.map_err(|e| {
+            // The error chain's source says why (refused, TLS, auth).
+            let mut why = e.to_string();
+            let mut src = std::error::Error::source(&e);
+            while let Some(s) = src {
+                why.push_str(&format!(": {s}"));
+                src = s.source();
+            }
+            StoreError::Postgres(format!(
+                "no connection to {} (sslmode={}): {why}",
+                self.url,
+                self.options.ssl.as_str()
+            ))
+        })
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
@@ -438,11 +499,13 @@ impl Writer<'_, '_> {
             Vec::new(),
             Vec::new(),
         );
+        let mut u_src: Vec<&HashtagEdit> = Vec::new();
         for e in edits {
             let Some(id) = ids.get(&e.meta_id) else {
                 continue;
             };
             for t in &e.tags {
+                u_src.push(e);
                 u_edit.push(*id);
                 u_key.push(t.key.clone());
                 u_tag.push(t.text.clone());
@@ -469,6 +532,14 @@ impl Writer<'_, '_> {
             inserted.iter().map(|r| (r.get(0), r.get(1))).collect();
         self.outcome.hashtag_uses += inserted.len() as u64;
         self.counts[USES] += inserted.len() as i64;
+        // The per-tag aggregates, from exactly the use rows just inserted.
+        let new_uses: Vec<(&str, &HashtagEdit)> = (0..u_edit.len())
+            .filter(|&i| inserted.contains(&(u_edit[i], u_key[i].clone())))
+            .map(|i| (u_key[i].as_str(), u_src[i]))
+            .collect();
+        super::postgres_hashtags::add_to_aggregates(self.tx, &new_uses)
+            .await
+            .map_err(|e| self.err(e))?;
         // tag_key → (first spelling, first_ms, last_ms, uses), in use order.
         let mut order: Vec<String> = Vec::new();
         let mut agg: HashMap<String, (String, i64, i64, i64)> = HashMap::new();
@@ -884,6 +955,10 @@ impl Store for PostgresStore {
         "postgres"
     }
 
+    fn hashtags(&self) -> Option<&dyn super::HashtagQueries> {
+        Some(self)
+    }
+
     async fn write_batch(&self, batch: Arc<Batch>) -> Result<WriteOutcome, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(|e| self.err(e))?;
@@ -985,7 +1060,7 @@ impl Store for PostgresStore {
         let mut warned = false;
         loop {
             // A dedicated connection: the lock lives exactly as long as it.
-            match self.config.connect(NoTls).await {
+            match connect_one(&self.config, &self.tls).await {
                 Ok((client, connection)) => {
                     let lost = CancellationToken::new();
                     let closed = CancellationToken::new();
@@ -1158,10 +1233,24 @@ mod tests {
             .unwrap();
         assert!(e.to_string().contains("pool_max"), "{e}");
         assert!(!e.to_string().contains(":p@"), "{e}");
-        let e = split_options("postgres://u@h/db?sslmode=require")
+        let (c, o) = split_options("postgres://u@h/db?sslmode=require").unwrap();
+        assert_eq!(o.ssl, SslMode::Require);
+        assert_eq!(c.get_ssl_mode(), tokio_postgres::config::SslMode::Require);
+        let (c, o) = split_options("postgres://u@h/db").unwrap();
+        assert_eq!(o.ssl, SslMode::Prefer);
+        assert_eq!(c.get_ssl_mode(), tokio_postgres::config::SslMode::Prefer);
+        let (_, o) =
+            split_options("postgres://u@h/db?sslmode=verify-ca&sslrootcert=/etc/ca.pem").unwrap();
+        assert_eq!(o.ssl, SslMode::VerifyCa);
+        assert_eq!(
+            o.rootcert.as_deref(),
+            Some(std::path::Path::new("/etc/ca.pem"))
+        );
+        let e = split_options("postgres://u:p@h/db?sslmode=always")
             .err()
             .unwrap();
-        assert!(e.to_string().contains("TLS"), "{e}");
+        assert!(e.to_string().contains("sslmode"), "{e}");
+        assert!(!e.to_string().contains(":p@"), "{e}");
     }
 
     #[test]
