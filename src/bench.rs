@@ -34,6 +34,8 @@ pub enum BenchKind {
     Ingest(IngestBenchArgs),
     /// Hashtag query latency and CSV export rate over N synthetic uses.
     Hashtags(crate::bench_hashtags::HashtagBenchArgs),
+    /// External-link query latency and live feed latency over N synthetic link events.
+    Links(crate::bench_links::LinkBenchArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -103,6 +105,15 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
             let json = a.json;
             let r = crate::bench_hashtags::run(a).await?;
             crate::bench_hashtags::print(&r);
+            if json {
+                println!("{}", serde_json::to_string(&r).unwrap_or_default());
+            }
+            Ok(())
+        }
+        BenchKind::Links(a) => {
+            let json = a.json;
+            let r = crate::bench_links::run(a).await?;
+            crate::bench_links::print(&r);
             if json {
                 println!("{}", serde_json::to_string(&r).unwrap_or_default());
             }

@@ -22,6 +22,7 @@
 pub mod app;
 pub mod bench;
 pub mod bench_hashtags;
+pub mod bench_links;
 pub mod cli;
 pub mod config;
 pub mod demo;
