@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/sqlite/0001_init.sql")),
     (2, include_str!("migrations/sqlite/0002_hashtags.sql")),
     (3, include_str!("migrations/sqlite/0003_links.sql")),
+    (5, include_str!("migrations/sqlite/0005_links_present.sql")),
 ];
 
 const COUNTED_TABLES: &[&str] = &[

@@ -208,6 +208,8 @@ fn present_count(c: &Connection, filter: &LinkFilter) -> Result<i64, StoreError>
     let mut pb = SqlBuilder::new(Placeholders::Sqlite);
     let mut pconds = filter.match_sql(&mut pb, "le");
     pconds.push("pl.deleted = 0".into());
+    // With `page_links_last_event` (migration 0005) SQLite starts from the
+    // events the matcher picks by index; without it, it read every page_links row.
     let psql = format!(
         "SELECT COUNT(*) FROM page_links pl JOIN link_events le ON le.id = pl.last_event_id {}",
         where_clause(&pconds)
