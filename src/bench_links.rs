@@ -361,7 +361,7 @@ pub async fn run(args: LinkBenchArgs) -> Result<LinkBenchResult, crate::bench::B
                     ops,
                 }))
                 .await?;
-            if i % 1_000_000 == 0 {
+            if i.is_multiple_of(1_000_000) {
                 eprintln!(
                     "  loaded {i} link events ({:.0}/s)",
                     i as f64 / t.elapsed().as_secs_f64()
