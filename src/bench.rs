@@ -36,6 +36,8 @@ pub enum BenchKind {
     Hashtags(crate::bench_hashtags::HashtagBenchArgs),
     /// Live feeds: memory with 10,000 subscribers, fan-out latency, stalled clients.
     Live(crate::bench_live::LiveBenchArgs),
+    /// External-link query latency and live feed latency over N synthetic link events.
+    Links(crate::bench_links::LinkBenchArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -108,6 +110,15 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
             let json = a.json;
             let r = crate::bench_hashtags::run(a).await?;
             crate::bench_hashtags::print(&r);
+            if json {
+                println!("{}", serde_json::to_string(&r).unwrap_or_default());
+            }
+            Ok(())
+        }
+        BenchKind::Links(a) => {
+            let json = a.json;
+            let r = crate::bench_links::run(a).await?;
+            crate::bench_links::print(&r);
             if json {
                 println!("{}", serde_json::to_string(&r).unwrap_or_default());
             }

@@ -24,6 +24,7 @@
 pub mod app;
 pub mod bench;
 pub mod bench_hashtags;
+pub mod bench_links;
 pub mod bench_live;
 pub mod cli;
 pub mod config;

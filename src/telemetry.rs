@@ -67,6 +67,10 @@ pub struct Telemetry {
     last_error: Mutex<Option<String>>,
     position: Mutex<Option<String>>,
     window: Mutex<RateWindow>,
+    /// Batches committed by this process's ingest, announced to the live link
+    /// feeds so they read the store as soon as rows are committed instead of
+    /// polling it (issue 4).
+    commits: tokio::sync::watch::Sender<u64>,
 }
 
 /// Per-second event counts per stream for the last minute.
@@ -123,6 +127,17 @@ impl Telemetry {
         let t = Telemetry::default();
         t.started_ms.store(now_ms(), Ordering::Relaxed);
         t
+    }
+
+    /// Announces a committed batch to the live feeds (called by the ingest
+    /// writer after each successful commit).
+    pub fn notify_commit(&self) {
+        self.commits.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A receiver that wakes after each committed batch.
+    pub fn subscribe_commits(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.commits.subscribe()
     }
 
     /// Records `n` events of one stream whose newest `meta.dt` is `newest_dt_ms`.

@@ -9,8 +9,11 @@
 //! id in the store, so `Last-Event-ID` resumes from the store for as far back
 //! as it holds. `?granularity=link` (default) sends one message per link,
 //! `?granularity=edit` one per source event with its links grouped. The feeds
-//! follow the store (polled every 100 ms), so they carry exactly what is
-//! committed, in commit order.
+//! follow the store, so they carry exactly what is committed, in commit
+//! order: each feed reads it when this process's ingest announces a
+//! committed batch ([`crate::telemetry::Telemetry::notify_commit`]), and every
+//! second anyway (a standby process sharing a PostgreSQL database hears no
+//! announcement from the ingesting one).
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -26,7 +29,8 @@ use super::links::{Params, parse_filter};
 use super::{ApiError, AppState};
 use crate::store::link_queries::{LinkEventRow, LinkFilter};
 
-const POLL: Duration = Duration::from_millis(100);
+/// How often a feed reads the store when no commit is announced.
+const POLL: Duration = Duration::from_secs(1);
 const PAGE: usize = 500;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +149,8 @@ struct FeedState {
     granularity: Granularity,
     after: i64,
     ready: VecDeque<(i64, Value)>,
+    /// Wakes after each batch this process commits.
+    commits: tokio::sync::watch::Receiver<u64>,
 }
 
 impl FeedState {
@@ -231,8 +237,11 @@ async fn feed(
     } else {
         state.store.link_max_id().await?
     };
+    let mut commits = state.telemetry.subscribe_commits();
+    commits.mark_unchanged();
     let st = FeedState {
         state,
+        commits,
         filter,
         first_seen,
         granularity,
@@ -254,7 +263,9 @@ async fn feed(
                 continue;
             }
             if st.ready.is_empty() {
-                tokio::time::sleep(POLL).await;
+                // Seen before the next read, so a commit landing during it
+                // wakes the feed again rather than being missed.
+                let _ = tokio::time::timeout(POLL, st.commits.changed()).await;
             }
         }
     });

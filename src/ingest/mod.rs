@@ -221,6 +221,8 @@ async fn write(
                     if batch.position.is_some() {
                         telemetry.set_position(batch.position.clone());
                     }
+                    // Wakes the live link feeds: the rows are readable now.
+                    telemetry.notify_commit();
                     break;
                 }
                 Err(e) => {

@@ -684,6 +684,312 @@ pub struct LinkReport {
     pub signals: SpamSignals,
 }
 
+/// One row of a report scan: the columns every section of a report needs,
+/// with whether the row passes the whole filter (`pass`) and the filter of
+/// the spam signals (`signal`: the same filter with action `added` only).
+/// A scan reads the rows matching the link part of the filter once, so the
+/// removals that "later removed" looks for are in it whatever the other
+/// filters say.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanRow<'a> {
+    pub id: i64,
+    pub time_ms: i64,
+    pub action: &'a str,
+    pub performer: Option<&'a str>,
+    pub wiki: &'a str,
+    pub page_id: i64,
+    pub page_title: &'a str,
+    pub raw: &'a str,
+    pub editor_kind: Option<&'a str>,
+    pub registration_ms: Option<i64>,
+    pub edit_count: Option<i64>,
+    pub pass: bool,
+    pub signal: bool,
+}
+
+/// Added and removed counts of one key.
+#[derive(Debug, Default, Clone, Copy)]
+struct AddRem {
+    added: i64,
+    removed: i64,
+}
+
+/// A 128-bit digest of `(wiki, page_id, raw)`: pairs an addition with a later
+/// removal of the same link on the same page without keeping every URL in
+/// memory (a collision among a million links has odds of about 1 in 10^27).
+fn link_key(wiki: &str, page_id: i64, raw: &str) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let mut h1 = std::collections::hash_map::DefaultHasher::new();
+    (0u8, wiki, page_id, raw).hash(&mut h1);
+    let mut h2 = std::collections::hash_map::DefaultHasher::new();
+    (1u8, raw, page_id, wiki).hash(&mut h2);
+    (u128::from(h1.finish()) << 64) | u128::from(h2.finish())
+}
+
+/// Builds a [`LinkReport`] from one pass over the scanned rows, in any order
+/// and in any number of parts ([`ReportAgg::merge`]), so a backend can read
+/// a large domain once (or in parallel parts) instead of once per section.
+/// Orders and ties follow the SQL of the per-section queries exactly.
+#[derive(Debug, Default)]
+pub struct ReportAgg {
+    days: std::collections::BTreeMap<i64, AddRem>,
+    first: Option<i64>,
+    last: Option<i64>,
+    users: std::collections::HashMap<String, AddRem>,
+    wikis: std::collections::HashMap<String, AddRem>,
+    /// wiki → title → counts (two lookups by `&str`, no allocation per row).
+    pages: std::collections::HashMap<String, std::collections::HashMap<String, AddRem>>,
+    sig_additions: i64,
+    sig_users: std::collections::HashMap<String, i64>,
+    sig_wikis: std::collections::HashSet<String>,
+    sig_ip_or_temp: i64,
+    sig_new_accounts: i64,
+    /// Signal additions, to be checked against `removals`.
+    sig_added: Vec<(u128, i64)>,
+    /// The highest id of a `removed` event per link on a page.
+    removals: std::collections::HashMap<u128, i64>,
+}
+
+/// Counts one event of `key` in a map keyed by `String`, allocating the key
+/// only the first time it is seen.
+fn bump(map: &mut std::collections::HashMap<String, AddRem>, key: &str, added: bool) {
+    let e = match map.get_mut(key) {
+        Some(e) => e,
+        None => map.entry(key.to_owned()).or_default(),
+    };
+    if added {
+        e.added += 1;
+    } else {
+        e.removed += 1;
+    }
+}
+
+impl ReportAgg {
+    pub fn add(&mut self, r: &ScanRow<'_>) {
+        if r.action == "removed" {
+            let k = link_key(r.wiki, r.page_id, r.raw);
+            let e = self.removals.entry(k).or_insert(r.id);
+            *e = (*e).max(r.id);
+        }
+        if r.pass {
+            let added = matches!(r.action, "added" | "page_restored");
+            let removed = matches!(r.action, "removed" | "page_deleted");
+            let d = self.days.entry(r.time_ms / DAY_MS).or_default();
+            if added {
+                d.added += 1;
+            } else if removed {
+                d.removed += 1;
+            }
+            self.first = Some(self.first.map_or(r.time_ms, |f| f.min(r.time_ms)));
+            self.last = Some(self.last.map_or(r.time_ms, |l| l.max(r.time_ms)));
+            if added || removed {
+                if let Some(u) = r.performer {
+                    bump(&mut self.users, u, added);
+                }
+                bump(&mut self.wikis, r.wiki, added);
+                let titles = match self.pages.get_mut(r.wiki) {
+                    Some(t) => t,
+                    None => self.pages.entry(r.wiki.to_owned()).or_default(),
+                };
+                bump(titles, r.page_title, added);
+            }
+        }
+        if r.signal {
+            self.sig_additions += 1;
+            if let Some(u) = r.performer {
+                match self.sig_users.get_mut(u) {
+                    Some(n) => *n += 1,
+                    None => {
+                        self.sig_users.insert(u.to_owned(), 1);
+                    }
+                }
+            }
+            if !self.sig_wikis.contains(r.wiki) {
+                self.sig_wikis.insert(r.wiki.to_owned());
+            }
+            if matches!(r.editor_kind, Some("ip" | "temp")) {
+                self.sig_ip_or_temp += 1;
+            }
+            let young = r
+                .registration_ms
+                .is_some_and(|reg| r.time_ms - reg < 7 * DAY_MS);
+            if young || r.edit_count.is_some_and(|n| n < 10) {
+                self.sig_new_accounts += 1;
+            }
+            self.sig_added
+                .push((link_key(r.wiki, r.page_id, r.raw), r.id));
+        }
+    }
+
+    /// Adds another part's rows (parts never share a row).
+    pub fn merge(&mut self, o: ReportAgg) {
+        fn sum<K: std::hash::Hash + Eq>(
+            a: &mut std::collections::HashMap<K, AddRem>,
+            b: std::collections::HashMap<K, AddRem>,
+        ) {
+            for (k, v) in b {
+                let e = a.entry(k).or_default();
+                e.added += v.added;
+                e.removed += v.removed;
+            }
+        }
+        for (d, v) in o.days {
+            let e = self.days.entry(d).or_default();
+            e.added += v.added;
+            e.removed += v.removed;
+        }
+        self.first = match (self.first, o.first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last = match (self.last, o.last) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        sum(&mut self.users, o.users);
+        sum(&mut self.wikis, o.wikis);
+        for (w, titles) in o.pages {
+            sum(self.pages.entry(w).or_default(), titles);
+        }
+        self.sig_additions += o.sig_additions;
+        for (u, n) in o.sig_users {
+            *self.sig_users.entry(u).or_default() += n;
+        }
+        self.sig_wikis.extend(o.sig_wikis);
+        self.sig_ip_or_temp += o.sig_ip_or_temp;
+        self.sig_new_accounts += o.sig_new_accounts;
+        self.sig_added.extend(o.sig_added);
+        for (k, id) in o.removals {
+            let e = self.removals.entry(k).or_insert(id);
+            *e = (*e).max(id);
+        }
+    }
+
+    /// The report; `present` comes from its own query.
+    pub fn finish(self, top: usize, present: i64) -> LinkReport {
+        /// `ORDER BY added DESC, net DESC, key, wiki LIMIT n`.
+        fn ranked(rows: Vec<TopRow>, n: usize) -> Vec<TopRow> {
+            let mut rows = rows;
+            rows.sort_by(|a, b| {
+                b.added
+                    .cmp(&a.added)
+                    .then(b.net.cmp(&a.net))
+                    .then_with(|| a.key.cmp(&b.key))
+                    .then_with(|| a.wiki.cmp(&b.wiki))
+            });
+            rows.truncate(n);
+            rows
+        }
+        let row = |key: String, wiki: Option<String>, v: AddRem| TopRow {
+            key,
+            wiki,
+            added: v.added,
+            removed: v.removed,
+            net: v.added - v.removed,
+        };
+        let days: Vec<DayCount> = self
+            .days
+            .iter()
+            .map(|(d, v)| DayCount {
+                day: *d,
+                added: v.added,
+                removed: v.removed,
+            })
+            .collect();
+        let added: i64 = days.iter().map(|d| d.added).sum();
+        let removed: i64 = days.iter().map(|d| d.removed).sum();
+        let top_users = ranked(
+            self.users
+                .into_iter()
+                .map(|(k, v)| row(k, None, v))
+                .collect(),
+            top,
+        );
+        let top_wikis = ranked(
+            self.wikis
+                .into_iter()
+                .map(|(k, v)| row(k, None, v))
+                .collect(),
+            top,
+        );
+        let top_pages = ranked(
+            self.pages
+                .into_iter()
+                .flat_map(|(w, titles)| titles.into_iter().map(move |(t, v)| (w.clone(), t, v)))
+                .map(|(w, t, v)| row(t, Some(w), v))
+                .collect(),
+            top,
+        );
+        let removals = self.removals;
+        let later_removed = self
+            .sig_added
+            .iter()
+            .filter(|(k, id)| removals.get(k).is_some_and(|r| r > id))
+            .count() as i64;
+        let top_user = self
+            .sig_users
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+            .map(|(u, n)| (u.clone(), *n));
+        let mut signals = SpamSignals {
+            additions: self.sig_additions,
+            users: self.sig_users.len() as i64,
+            wikis: self.sig_wikis.len() as i64,
+            top_user_additions: top_user.as_ref().map_or(0, |t| t.1),
+            top_user: top_user.map(|t| t.0),
+            ip_or_temp_additions: self.sig_ip_or_temp,
+            new_account_additions: self.sig_new_accounts,
+            later_removed,
+            ..Default::default()
+        };
+        signals.finish();
+        LinkReport {
+            added,
+            removed,
+            net: added - removed,
+            present,
+            first_seen_ms: self.first,
+            last_seen_ms: self.last,
+            days,
+            top_users,
+            top_wikis,
+            top_pages,
+            signals,
+        }
+    }
+}
+
+/// The conditions of a report scan: `scan` selects the rows to read (the link
+/// part of the filter: matchers and wrappers, which every event of the same
+/// link on the same page shares), `pass` and `signal` classify each row.
+/// `None` when the filter has no matcher (a scan would read the whole log).
+pub fn report_scan_sql(
+    filter: &LinkFilter,
+    b: &mut SqlBuilder,
+) -> Option<(Vec<String>, String, String)> {
+    if filter.matchers.is_empty() {
+        return None;
+    }
+    let link_only = LinkFilter {
+        matchers: filter.matchers.clone(),
+        wrappers: filter.wrappers,
+        ..Default::default()
+    };
+    let scan = link_only.match_sql(b, "le");
+    let pass = filter.where_sql(b, "le");
+    let mut sig = filter.clone();
+    sig.actions = vec![LinkAction::Added];
+    let signal = sig.where_sql(b, "le");
+    let and = |c: Vec<String>| {
+        if c.is_empty() {
+            "1".to_owned()
+        } else {
+            format!("CASE WHEN {} THEN 1 ELSE 0 END", c.join(" AND "))
+        }
+    };
+    Some((scan, and(pass), and(signal)))
+}
+
 /// One domain a user added or removed on one wiki.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct UserDomainRow {

@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("migrations/sqlite/0004_wiki_namespaces.sql"),
     ),
+    (5, include_str!("migrations/sqlite/0005_links_present.sql")),
 ];
 
 const COUNTED_TABLES: &[&str] = &[

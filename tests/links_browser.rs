@@ -1,0 +1,101 @@
+//! The domain report page in a real browser: headless Chromium (Debian
+//! `chromium`, installed by scripts/test) loads `/links/domain/apa.org` and
+//! `/links/domain/spam.example` over the crafted link fixture, and the test
+//! reads the rendered DOM (totals, the SVG chart, the top tables, the spam
+//! signals, the export links). Screenshots are kept in
+//! `target/test-artifacts/` as test artifacts. Without Chromium the test
+//! skips with a note, unless `WIKIWATCH_REQUIRE_BROWSER=1` (set by
+//! scripts/test), which makes that a failure.
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use support::{Proc, browser_dom, browser_screenshot, counter, rows, status, wait_for};
+
+const STREAMS: &str = "/v2/stream/recentchange,page-links-change,page-delete,page-undelete";
+
+#[tokio::test]
+async fn domain_report_page_renders_totals_chart_tables_and_signals() {
+    let Some(browser) = support::chromium() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let input = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/links_crafted.jsonl")
+        .display()
+        .to_string();
+    let up = Proc::start(
+        &[
+            "replay-server",
+            "--listen",
+            "127.0.0.1:0",
+            "--pace",
+            "fast",
+            "--input",
+            &input,
+        ],
+        dir.path(),
+    );
+    let db = support::test_db(dir.path(), "b.db").await;
+    let app = Proc::start(
+        &[
+            "run",
+            "--upstream",
+            &up.url(STREAMS),
+            "--db",
+            &db,
+            "--listen",
+            "127.0.0.1:0",
+            "--contact",
+            "wikiwatch tests",
+            "--log-format",
+            "text",
+            "--batch-max-ms",
+            "50",
+        ],
+        dir.path(),
+    );
+    wait_for(
+        "the crafted link events ingested",
+        Duration::from_secs(60),
+        || async {
+            let s = status(&app).await?;
+            (counter(&s, "events_committed") >= 19 && rows(&s, "link_events") >= 23).then_some(())
+        },
+    )
+    .await;
+
+    // A publisher's report, every provenance: 3 added, 1 removed.
+    let url = app.url("/links/domain/apa.org?provenance=all");
+    let dom = browser_dom(&browser, &url);
+    assert!(dom.contains("apa.org"), "{dom}");
+    assert!(
+        dom.contains(r#"id="added">3<"#),
+        "three additions shown: {dom}"
+    );
+    assert!(dom.contains(r#"id="removed">"#), "{dom}");
+    assert!(
+        dom.contains("<svg class=\"chart\""),
+        "the chart is drawn: {dom}"
+    );
+    assert!(dom.contains("<rect"), "the chart has bars: {dom}");
+    assert!(dom.contains("format=csv"), "CSV export links: {dom}");
+    let shot = browser_screenshot(&browser, &url, "links-domain-apa");
+    let png = std::fs::read(&shot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "a real screenshot"
+    );
+
+    // A spammy domain: the signals section names the flags.
+    let url = app.url("/links/domain/spam.example");
+    let dom = browser_dom(&browser, &url);
+    assert!(
+        dom.contains("one editor"),
+        "the dominant-editor flag: {dom}"
+    );
+    assert!(dom.contains("only by IP"), "the IP-only flag: {dom}");
+    browser_screenshot(&browser, &url, "links-domain-spam");
+}
