@@ -355,6 +355,36 @@ impl HashtagQueries for PostgresStore {
         by: TopBy,
         limit: usize,
     ) -> Result<Vec<TopRow>, StoreError> {
+        let to_top = |r: &Row| TopRow {
+            key: r.get(0),
+            wiki: r.get(1),
+            edits: r.get(2),
+        };
+        if let Some(tag) = whole_tag(q) {
+            // The per-tag leaderboards (kept exact by the batch writer)
+            // answer a tag alone without reading every edit of the tag.
+            let sql = match by {
+                TopBy::User => {
+                    "SELECT user_name, NULL::text, edits FROM hashtag_tag_users WHERE tag_key = $1
+                     ORDER BY edits DESC, user_name COLLATE \"C\" LIMIT $2"
+                }
+                TopBy::Wiki => {
+                    "SELECT domain, NULL::text, edits FROM hashtag_tag_wikis WHERE tag_key = $1
+                     ORDER BY edits DESC, domain COLLATE \"C\" LIMIT $2"
+                }
+                TopBy::Page => {
+                    "SELECT title, domain, edits FROM hashtag_tag_pages WHERE tag_key = $1
+                     ORDER BY edits DESC, domain COLLATE \"C\", title COLLATE \"C\" LIMIT $2"
+                }
+            };
+            let values = [Val::Text(tag.to_owned()), Val::Int(limit as i64)];
+            return Ok(self
+                .hq_rows(sql, &values)
+                .await?
+                .iter()
+                .map(to_top)
+                .collect());
+        }
         let mut m = Matching::new(q, None);
         let lim = m.bind(Val::Int(limit as i64));
         let sql = match by {
@@ -378,11 +408,7 @@ impl HashtagQueries for PostgresStore {
             .hq_rows(&sql, &m.params)
             .await?
             .iter()
-            .map(|r| TopRow {
-                key: r.get(0),
-                wiki: r.get(1),
-                edits: r.get(2),
-            })
+            .map(to_top)
             .collect())
     }
 

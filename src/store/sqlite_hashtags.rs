@@ -333,6 +333,35 @@ fn top(
     by: TopBy,
     limit: usize,
 ) -> Result<Vec<TopRow>, StoreError> {
+    if let Some(tag) = whole_tag(q) {
+        // The per-tag leaderboards (kept exact by the trigger) answer a tag
+        // alone by an index range instead of reading every edit of the tag.
+        let sql = match by {
+            TopBy::User => {
+                "SELECT user_name, NULL, edits FROM hashtag_tag_users WHERE tag_key = ?1
+                 ORDER BY edits DESC, user_name LIMIT ?2"
+            }
+            TopBy::Wiki => {
+                "SELECT domain, NULL, edits FROM hashtag_tag_wikis WHERE tag_key = ?1
+                 ORDER BY edits DESC, domain LIMIT ?2"
+            }
+            TopBy::Page => {
+                "SELECT title, domain, edits FROM hashtag_tag_pages WHERE tag_key = ?1
+                 ORDER BY edits DESC, domain, title LIMIT ?2"
+            }
+        };
+        let mut stmt = c.prepare_cached(sql)?;
+        let rows = stmt
+            .query_map(params![tag, limit as i64], |r| {
+                Ok(TopRow {
+                    key: r.get(0)?,
+                    wiki: r.get(1)?,
+                    edits: r.get(2)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(rows);
+    }
     let m = Matching::new(q, None);
     let sql = match by {
         TopBy::User => format!(
