@@ -243,9 +243,26 @@ impl LinkQueries for PostgresStore {
              FROM link_events le {} GROUP BY d ORDER BY d",
             where_clause(&conds)
         );
+        let mut pb = SqlBuilder::new(Placeholders::Postgres);
+        let mut pconds = filter.match_sql(&mut pb, "le");
+        pconds.push("pl.deleted = 0".into());
+        let psql = format!(
+            "SELECT COUNT(*) FROM page_links pl JOIN link_events le ON le.id = pl.last_event_id {}",
+            where_clause(&pconds)
+        );
+        // The sections are independent queries: run them at once on
+        // separate pooled connections.
+        let (series, present, top_users, top_wikis, top_pages, signals) = tokio::try_join!(
+            self.query_rows(&sql, &b.params),
+            self.query_rows(&psql, &pb.params),
+            self.top_rows(filter, TopBy::User, top),
+            self.top_rows(filter, TopBy::Wiki, top),
+            self.top_rows(filter, TopBy::Page, top),
+            self.signals(filter),
+        )?;
         let mut days = Vec::new();
         let (mut first, mut last): (Option<i64>, Option<i64>) = (None, None);
-        for r in self.query_rows(&sql, &b.params).await? {
+        for r in series {
             days.push(DayCount {
                 day: r.get(0),
                 added: r.get(1),
@@ -258,19 +275,7 @@ impl LinkQueries for PostgresStore {
         }
         let added = days.iter().map(|d| d.added).sum();
         let removed = days.iter().map(|d| d.removed).sum();
-
-        let mut pb = SqlBuilder::new(Placeholders::Postgres);
-        let mut pconds = filter.match_sql(&mut pb, "le");
-        pconds.push("pl.deleted = 0".into());
-        let psql = format!(
-            "SELECT COUNT(*) FROM page_links pl JOIN link_events le ON le.id = pl.last_event_id {}",
-            where_clause(&pconds)
-        );
-        let present = self
-            .query_rows(&psql, &pb.params)
-            .await?
-            .first()
-            .map_or(0, |r| r.get(0));
+        let present = present.first().map_or(0, |r| r.get(0));
         Ok(LinkReport {
             added,
             removed,
@@ -279,10 +284,10 @@ impl LinkQueries for PostgresStore {
             first_seen_ms: first,
             last_seen_ms: last,
             days,
-            top_users: self.top_rows(filter, TopBy::User, top).await?,
-            top_wikis: self.top_rows(filter, TopBy::Wiki, top).await?,
-            top_pages: self.top_rows(filter, TopBy::Page, top).await?,
-            signals: self.signals(filter).await?,
+            top_users,
+            top_wikis,
+            top_pages,
+            signals,
         })
     }
 

@@ -1,0 +1,86 @@
+//! Page deletion and restoration in the link log, end to end: a page's links
+//! are logged as `page_deleted` when the page is deleted and as
+//! `page_restored` when it is restored, and the report counts them present
+//! again. Fixture: tests/fixtures/links_restore.jsonl (crafted, three events:
+//! links added, page deleted, page restored).
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+use support::{Proc, counter, get_json, rows, status, wait_for};
+
+const STREAMS: &str = "/v2/stream/recentchange,page-links-change,page-delete,page-undelete";
+
+#[tokio::test]
+async fn deletion_and_restoration_are_logged_and_restore_presence() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/links_restore.jsonl")
+        .display()
+        .to_string();
+    let up = Proc::start(
+        &[
+            "replay-server",
+            "--listen",
+            "127.0.0.1:0",
+            "--pace",
+            "fast",
+            "--input",
+            &input,
+        ],
+        dir.path(),
+    );
+    let db = support::test_db(dir.path(), "r.db").await;
+    let app = Proc::start(
+        &[
+            "run",
+            "--upstream",
+            &up.url(STREAMS),
+            "--db",
+            &db,
+            "--listen",
+            "127.0.0.1:0",
+            "--contact",
+            "wikiwatch tests",
+            "--log-format",
+            "text",
+            "--batch-max-ms",
+            "50",
+        ],
+        dir.path(),
+    );
+    wait_for(
+        "the three events ingested",
+        Duration::from_secs(60),
+        || async {
+            let s = status(&app).await?;
+            (counter(&s, "events_committed") >= 3 && rows(&s, "link_events") >= 6).then_some(())
+        },
+    )
+    .await;
+
+    let hist = get_json(&app.url("/api/links/pages/enwiki/Rho?provenance=all&limit=100"))
+        .await
+        .unwrap();
+    let evs = hist["events"].as_array().cloned().unwrap_or_default();
+    let count = |a: &str| evs.iter().filter(|e| e["action"] == a).count();
+    assert_eq!(count("added"), 2, "{hist}");
+    assert_eq!(count("page_deleted"), 2, "{hist}");
+    assert_eq!(count("page_restored"), 2, "{hist}");
+    assert!(
+        evs.iter()
+            .filter(|e| e["action"] != "added")
+            .all(|e| e["performer"] == "Admin"),
+        "{hist}"
+    );
+
+    let r: Value = get_json(&app.url("/api/links/domains/restore.example?provenance=all"))
+        .await
+        .unwrap();
+    assert_eq!(r["added"], 4, "additions and restorations: {r}");
+    assert_eq!(r["removed"], 2, "the deletion: {r}");
+    assert_eq!(r["present"], 2, "present again after the restoration: {r}");
+}
