@@ -183,6 +183,11 @@ impl Hostname {
     }
 }
 
+/// The longest host name DNS can carry (RFC 1035). Longer ones cannot
+/// resolve, and keeping them out of the host and domain columns keeps every
+/// index entry small (PostgreSQL refuses b-tree entries over about 2.7 kB).
+pub const MAX_HOST_LEN: usize = 253;
+
 /// Analyses one external link as delivered by page-links-change.
 pub fn analyze_link(raw: &str, rules: &LinkRules) -> LinkInfo {
     let url = decode_once(raw);
@@ -199,8 +204,16 @@ pub fn analyze_link(raw: &str, rules: &LinkRules) -> LinkInfo {
     match located {
         Err(e) => info.error = Some(e),
         Ok(None) => {}
+        Ok(Some(host)) if host.name.len() > MAX_HOST_LEN => {
+            info.error = Some(format!(
+                "host of {} characters: DNS allows at most {MAX_HOST_LEN}",
+                host.name.len()
+            ));
+        }
         Ok(Some(mut host)) => {
-            if let Some((kind, _, target)) = unwrap_at(&url, &host.name, rules) {
+            if let Some((kind, _, target)) = unwrap_at(&url, &host.name, rules)
+                && target.name.len() <= MAX_HOST_LEN
+            {
                 let outer = std::mem::replace(&mut host, target);
                 info.wrapper = Some(Wrapper {
                     kind,

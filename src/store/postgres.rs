@@ -45,6 +45,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("migrations/postgres/0004_wiki_namespaces.sql"),
     ),
+    (6, include_str!("migrations/postgres/0006_long_urls.sql")),
 ];
 
 /// Advisory lock keys ("wikiwatch" in two halves).
@@ -740,7 +741,7 @@ impl Writer<'_, '_> {
                     "INSERT INTO page_links (wiki, page_id, raw, page_title, page_namespace, deleted, last_event_id)
                      SELECT w, p, r, t, n, 0, i FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[],
                         $5::int8[], $6::int8[]) AS u(w, p, r, t, n, i)
-                     ON CONFLICT (wiki, page_id, raw) DO UPDATE SET deleted = 0,
+                     ON CONFLICT (wiki, page_id, md5(raw)) DO UPDATE SET deleted = 0,
                         last_event_id = excluded.last_event_id, page_title = excluded.page_title,
                         page_namespace = excluded.page_namespace
                      RETURNING (xmax = 0) AS inserted",

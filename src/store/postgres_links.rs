@@ -197,7 +197,8 @@ impl LinkQueries for PostgresStore {
             conds.push("le.action = 'added'".into());
             conds.push(
                 "NOT EXISTS (SELECT 1 FROM link_events p
-                   WHERE COALESCE(p.target, p.url) = COALESCE(le.target, le.url)
+                   WHERE md5(COALESCE(p.target, p.url)) = md5(COALESCE(le.target, le.url))
+                     AND COALESCE(p.target, p.url) = COALESCE(le.target, le.url)
                      AND p.action = 'added' AND p.id < le.id)"
                     .into(),
             );
