@@ -129,7 +129,8 @@ impl PostgresStore {
                                AND le.time_ms - le.performer_registration_ms < {week})
                            OR le.performer_edit_count < 10 THEN 1 ELSE 0 END),
                 SUM(CASE WHEN EXISTS (SELECT 1 FROM link_events r
-                       WHERE r.wiki = le.wiki AND r.page_id = le.page_id AND r.raw = le.raw
+                       WHERE r.wiki = le.wiki AND r.page_id = le.page_id
+                         AND md5(r.raw) = md5(le.raw) AND r.raw = le.raw
                          AND r.action = 'removed' AND r.id > le.id) THEN 1 ELSE 0 END)
              FROM link_events le {}",
             where_clause(&conds)
