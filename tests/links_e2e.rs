@@ -147,6 +147,23 @@ async fn provenance_matching_deletions_and_signals() {
     );
     // The archived copy of apa.org/x counts for apa.org.
     assert!(apa_urls.contains("https://web.archive.org/web/2021/https://www.apa.org/x"));
+    // A LinkSearch-style URL prefix (its length is a bound parameter, which
+    // PostgreSQL must receive as the type substr takes).
+    let by_prefix = urls(
+        &json(
+            &app,
+            "/api/links/events?prefix=https://www.apa.org/&provenance=all",
+        )
+        .await,
+    );
+    assert!(by_prefix.contains("https://www.apa.org/x"), "{by_prefix:?}");
+    assert!(by_prefix.contains("https://www.apa.org/z"), "{by_prefix:?}");
+    assert!(
+        by_prefix
+            .iter()
+            .all(|u| u.contains("www.apa.org/") && !u.contains("iaapa")),
+        "{by_prefix:?}"
+    );
     let iaapa = json(&app, "/api/links/events?domain=iaapa.org&provenance=all").await;
     assert_eq!(urls(&iaapa).len(), 1);
     // test.com never matches test.com.evil.example.

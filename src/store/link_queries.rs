@@ -366,8 +366,10 @@ impl LinkFilter {
                         let r = b.text(crate::extract::reversed_host(host));
                         let n = b.int(prefix.chars().count() as i64);
                         let p = b.text(prefix.clone());
+                        // substr's length is a 32-bit integer on PostgreSQL; the
+                        // inner cast makes the parameter a bigint there (an i64).
                         format!(
-                            "({col}.rhost = {r} AND substr(COALESCE({col}.target, {col}.url), 1, {n}) = {p})"
+                            "({col}.rhost = {r} AND substr(COALESCE({col}.target, {col}.url), 1, CAST(CAST({n} AS BIGINT) AS INTEGER)) = {p})"
                         )
                     }
                     LinkMatch::Pattern {
