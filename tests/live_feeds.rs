@@ -390,6 +390,16 @@ async fn wikimon_routes_by_language_and_closes_unknown_ones_with_4004() {
         );
     }
 
+    // A plain GET (no WebSocket upgrade) is a JSON 400 naming the problem.
+    let resp = reqwest::get(app.url("/v2/en")).await.unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["parameter"], "upgrade", "{body}");
+    assert!(
+        body["error"].as_str().unwrap_or("").contains("WebSocket"),
+        "{body}"
+    );
+
     // The link feeds keep their static routes.
     let resp = reqwest::get(app.url("/v2/stream/links")).await.unwrap();
     assert_eq!(resp.status(), 200);

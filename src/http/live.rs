@@ -388,7 +388,7 @@ fn sse_frame(event: &str, data: &str) -> Bytes {
 
 /// `GET /v2/`: WikiMon for English Wikipedia.
 pub async fn wikimon_default(
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     State(state): State<AppState>,
 ) -> Response {
@@ -397,7 +397,7 @@ pub async fn wikimon_default(
 
 /// `GET /v2/{lang}` and `/v2/{lang}/`: WikiMon for one Wikipedia.
 pub async fn wikimon_lang(
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     State(state): State<AppState>,
     Path(lang): Path<String>,
@@ -406,11 +406,23 @@ pub async fn wikimon_lang(
 }
 
 fn wikimon_upgrade(
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     addr: SocketAddr,
     state: AppState,
     lang: String,
 ) -> Response {
+    let Ok(ws) = ws else {
+        // A browser or curl hitting the WikiMon URL gets a JSON 400 that says
+        // what the endpoint is, not axum's plain-text rejection.
+        return ApiError::bad(
+            "upgrade",
+            format!(
+                "/v2/{lang} is a WikiMon v2 WebSocket feed: connect with a WebSocket client \
+                 (ws://…/v2/{lang}); for Server-Sent Events use /v2/stream/recentchange"
+            ),
+        )
+        .into_response();
+    };
     let hub = Arc::clone(&state.live);
     let guard = match hub.admit(addr.ip()) {
         Ok(g) => g,
