@@ -12,9 +12,7 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use support::{Proc, browser_dom, browser_screenshot, counter, rows, status, wait_for};
-
-const STREAMS: &str = "/v2/stream/recentchange,page-links-change,page-delete,page-undelete";
+use support::{browser_dom, browser_screenshot, counter, rows, status, wait_for};
 
 #[tokio::test]
 async fn domain_report_page_renders_totals_chart_tables_and_signals() {
@@ -26,37 +24,7 @@ async fn domain_report_page_renders_totals_chart_tables_and_signals() {
         .join("tests/fixtures/links_crafted.jsonl")
         .display()
         .to_string();
-    let up = Proc::start(
-        &[
-            "replay-server",
-            "--listen",
-            "127.0.0.1:0",
-            "--pace",
-            "fast",
-            "--input",
-            &input,
-        ],
-        dir.path(),
-    );
-    let db = support::test_db(dir.path(), "b.db").await;
-    let app = Proc::start(
-        &[
-            "run",
-            "--upstream",
-            &up.url(STREAMS),
-            "--db",
-            &db,
-            "--listen",
-            "127.0.0.1:0",
-            "--contact",
-            "wikiwatch tests",
-            "--log-format",
-            "text",
-            "--batch-max-ms",
-            "50",
-        ],
-        dir.path(),
-    );
+    let (_up, app) = support::replay_and_run(dir.path(), &input, "b.db").await;
     wait_for(
         "the crafted link events ingested",
         Duration::from_secs(60),

@@ -11,9 +11,7 @@ mod support;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{Proc, counter, get_json, rows, status, wait_for};
-
-const STREAMS: &str = "/v2/stream/recentchange,page-links-change,page-delete,page-undelete";
+use support::{counter, get_json, rows, status, wait_for};
 
 /// Incompressible text: a hex stream from a fixed linear congruential generator.
 fn noise(len: usize) -> String {
@@ -77,37 +75,7 @@ async fn very_long_urls_and_hosts_are_logged_on_every_backend() {
     std::fs::write(&input, text.join("\n") + "\n").unwrap();
     let input = input.display().to_string();
 
-    let up = Proc::start(
-        &[
-            "replay-server",
-            "--listen",
-            "127.0.0.1:0",
-            "--pace",
-            "fast",
-            "--input",
-            &input,
-        ],
-        dir.path(),
-    );
-    let db = support::test_db(dir.path(), "long.db").await;
-    let app = Proc::start(
-        &[
-            "run",
-            "--upstream",
-            &up.url(STREAMS),
-            "--db",
-            &db,
-            "--listen",
-            "127.0.0.1:0",
-            "--contact",
-            "wikiwatch tests",
-            "--log-format",
-            "text",
-            "--batch-max-ms",
-            "50",
-        ],
-        dir.path(),
-    );
+    let (_up, app) = support::replay_and_run(dir.path(), &input, "long.db").await;
     wait_for(
         "the three events ingested",
         Duration::from_secs(60),

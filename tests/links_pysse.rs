@@ -13,9 +13,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::{Proc, counter, rows, status, wait_for};
+use support::{counter, rows, status, wait_for};
 
-const STREAMS: &str = "/v2/stream/recentchange,page-links-change,page-delete,page-undelete";
 const CRAFTED_LINK_EVENTS: usize = 23;
 
 /// Reads `n` messages with sseclient-py, sending `last_id` as `Last-Event-ID`;
@@ -76,37 +75,7 @@ async fn sseclient_py_reads_the_link_feed_and_resumes_by_id() {
         .join("tests/fixtures/links_crafted.jsonl")
         .display()
         .to_string();
-    let up = Proc::start(
-        &[
-            "replay-server",
-            "--listen",
-            "127.0.0.1:0",
-            "--pace",
-            "fast",
-            "--input",
-            &input,
-        ],
-        dir.path(),
-    );
-    let db = support::test_db(dir.path(), "p.db").await;
-    let app = Proc::start(
-        &[
-            "run",
-            "--upstream",
-            &up.url(STREAMS),
-            "--db",
-            &db,
-            "--listen",
-            "127.0.0.1:0",
-            "--contact",
-            "wikiwatch tests",
-            "--log-format",
-            "text",
-            "--batch-max-ms",
-            "50",
-        ],
-        dir.path(),
-    );
+    let (_up, app) = support::replay_and_run(dir.path(), &input, "p.db").await;
     wait_for(
         "the crafted link events ingested",
         Duration::from_secs(60),

@@ -10,9 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::{Proc, counter, get_json, rows, status, wait_for};
-
-const STREAMS: &str = "/v2/stream/recentchange,page-links-change,page-delete,page-undelete";
+use support::{counter, get_json, rows, status, wait_for};
 
 #[tokio::test]
 async fn deletion_and_restoration_are_logged_and_restore_presence() {
@@ -21,37 +19,7 @@ async fn deletion_and_restoration_are_logged_and_restore_presence() {
         .join("tests/fixtures/links_restore.jsonl")
         .display()
         .to_string();
-    let up = Proc::start(
-        &[
-            "replay-server",
-            "--listen",
-            "127.0.0.1:0",
-            "--pace",
-            "fast",
-            "--input",
-            &input,
-        ],
-        dir.path(),
-    );
-    let db = support::test_db(dir.path(), "r.db").await;
-    let app = Proc::start(
-        &[
-            "run",
-            "--upstream",
-            &up.url(STREAMS),
-            "--db",
-            &db,
-            "--listen",
-            "127.0.0.1:0",
-            "--contact",
-            "wikiwatch tests",
-            "--log-format",
-            "text",
-            "--batch-max-ms",
-            "50",
-        ],
-        dir.path(),
-    );
+    let (_up, app) = support::replay_and_run(dir.path(), &input, "r.db").await;
     wait_for(
         "the three events ingested",
         Duration::from_secs(60),

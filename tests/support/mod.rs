@@ -314,3 +314,44 @@ pub fn test_db_blocking(dir: &Path, name: &str) -> String {
     .join()
     .expect("test database")
 }
+
+/// A replay server over the recording `input` (paced fast) and `wikiwatch
+/// run` ingesting all four streams from it into a fresh test database
+/// ([`test_db`]: SQLite, or PostgreSQL with `WIKIWATCH_TEST_BACKEND`).
+/// Returns (replay server, app).
+#[allow(dead_code)]
+pub async fn replay_and_run(dir: &Path, input: &str, db_name: &str) -> (Proc, Proc) {
+    let up = Proc::start(
+        &[
+            "replay-server",
+            "--listen",
+            "127.0.0.1:0",
+            "--pace",
+            "fast",
+            "--input",
+            input,
+        ],
+        dir,
+    );
+    let db = test_db(dir, db_name).await;
+    let upstream = up.url("/v2/stream/recentchange,page-links-change,page-delete,page-undelete");
+    let app = Proc::start(
+        &[
+            "run",
+            "--upstream",
+            &upstream,
+            "--db",
+            &db,
+            "--listen",
+            "127.0.0.1:0",
+            "--contact",
+            "wikiwatch tests",
+            "--log-format",
+            "text",
+            "--batch-max-ms",
+            "50",
+        ],
+        dir,
+    );
+    (up, app)
+}
