@@ -7,26 +7,11 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use support::{Proc, counter, status, wait_for};
 
 const STREAMS: &str = "/v2/stream/recentchange,page-links-change,page-delete,page-undelete";
-
-fn chromium() -> PathBuf {
-    if let Ok(p) = std::env::var("WIKIWATCH_CHROMIUM") {
-        return PathBuf::from(p);
-    }
-    for p in ["/usr/bin/chromium", "/usr/bin/chromium-browser"] {
-        if Path::new(p).exists() {
-            return PathBuf::from(p);
-        }
-    }
-    panic!(
-        "headless Chromium not found: install Debian's chromium (scripts/test does) or set WIKIWATCH_CHROMIUM"
-    );
-}
 
 fn artifacts() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -37,36 +22,16 @@ fn artifacts() -> PathBuf {
 }
 
 /// Runs headless Chromium on `url` with `extra` flags; returns stdout.
-fn browse(profile: &Path, url: &str, extra: &[&str]) -> String {
-    let out = Command::new(chromium())
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-            "--hide-scrollbars",
-            "--window-size=1280,2200",
-            "--virtual-time-budget=10000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(extra)
-        .arg(url)
-        .output()
-        .expect("run chromium");
-    assert!(
-        out.status.success(),
-        "chromium failed on {url}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+fn browse(browser: &Path, url: &str, extra: &[&str]) -> String {
+    let mut flags = vec!["--window-size=1280,2200", "--virtual-time-budget=10000"];
+    flags.extend_from_slice(extra);
+    String::from_utf8_lossy(&support::headless(browser, &flags, url).stdout).into_owned()
 }
 
-fn screenshot(profile: &Path, url: &str, name: &str) -> PathBuf {
+fn screenshot(browser: &Path, url: &str, name: &str) -> PathBuf {
     let path = artifacts().join(name);
     let _ = std::fs::remove_file(&path);
-    browse(profile, url, &[&format!("--screenshot={}", path.display())]);
+    browse(browser, url, &[&format!("--screenshot={}", path.display())]);
     let bytes = std::fs::read(&path).expect("screenshot written");
     assert!(bytes.starts_with(b"\x89PNG"), "{name} is a PNG");
     assert!(bytes.len() > 10_000, "{name} is not blank");
@@ -87,8 +52,10 @@ fn attr_of(html: &str, marker: &str, attr: &str) -> Option<String> {
 
 #[tokio::test]
 async fn browser_searches_sees_chart_pages_forward_and_downloads_csv() {
+    let browser = support::chromium().expect(
+        "headless Chromium not found: install Debian's chromium (scripts/test does) or set WIKIWATCH_TEST_CHROMIUM",
+    );
     let dir = tempfile::tempdir().unwrap();
-    let profile = dir.path().join("chromium-profile");
     let up = Proc::start(
         &["replay-server", "--listen", "127.0.0.1:0", "--pace", "fast"],
         dir.path(),
@@ -124,28 +91,28 @@ async fn browser_searches_sees_chart_pages_forward_and_downloads_csv() {
     .await;
 
     // Home: the search form, submitted as the browser would (GET /hashtags?tags=…).
-    let home = browse(&profile, &app.url("/"), &["--dump-dom"]);
+    let home = browse(&browser, &app.url("/"), &["--dump-dom"]);
     let action = attr_of(&home, "id=\"hashtag-search\"", "action").expect("search form");
     assert_eq!(action, "/hashtags");
-    screenshot(&profile, &app.url("/"), "hashtags-home.png");
+    screenshot(&browser, &app.url("/"), "hashtags-home.png");
 
     let results_url = app.url(&format!("{action}?tags=%23PetScan"));
-    let dom = browse(&profile, &results_url, &["--dump-dom"]);
+    let dom = browse(&browser, &results_url, &["--dump-dom"]);
     assert!(dom.contains("<strong>341</strong>edits"), "stats box");
     assert!(dom.matches("<tr>").count() >= 50, "table rows");
     // The chart is drawn by uPlot from the time-series API.
     assert!(dom.contains("data-rendered=\"1\""), "chart rendered");
     assert!(dom.contains("class=\"uplot"), "uPlot root element");
     assert!(dom.contains("<canvas"), "chart canvas");
-    screenshot(&profile, &results_url, "hashtags-results.png");
+    screenshot(&browser, &results_url, "hashtags-results.png");
 
     // Page forward.
     let next = attr_of(&dom, "id=\"next-page\"", "href").expect("next page link");
-    let page2 = browse(&profile, &app.url(&next), &["--dump-dom"]);
+    let page2 = browse(&browser, &app.url(&next), &["--dump-dom"]);
     assert!(page2.contains("« newest"));
     let first_rows: Vec<&str> = dom.matches("Special:Diff/").collect();
     assert!(!first_rows.is_empty());
-    screenshot(&profile, &app.url(&next), "hashtags-results-page2.png");
+    screenshot(&browser, &app.url(&next), "hashtags-results-page2.png");
 
     // The CSV link downloads every row.
     let csv_link = attr_of(&dom, "id=\"export-csv\"", "href").expect("CSV link");

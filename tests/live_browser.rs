@@ -8,7 +8,6 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use support::{Proc, wait_for};
@@ -17,30 +16,9 @@ const STREAMS: &str = "/v2/stream/recentchange,page-links-change,page-delete,pag
 
 /// Runs headless Chromium on `url`; returns stdout.
 fn browse(browser: &Path, url: &str, extra: &[&str]) -> String {
-    let profile = tempfile::tempdir().expect("profile dir");
-    let out = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-            "--hide-scrollbars",
-            "--window-size=1280,1400",
-            "--virtual-time-budget=8000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(extra)
-        .arg(url)
-        .output()
-        .expect("run chromium");
-    assert!(
-        out.status.success(),
-        "chromium failed on {url}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let mut flags = vec!["--window-size=1280,1400", "--virtual-time-budget=8000"];
+    flags.extend_from_slice(extra);
+    String::from_utf8_lossy(&support::headless(browser, &flags, url).stdout).into_owned()
 }
 
 #[tokio::test]

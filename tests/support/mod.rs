@@ -207,38 +207,58 @@ pub fn chromium() -> Option<PathBuf> {
     found
 }
 
-fn headless(browser: &Path, extra: &[&str], url: &str) -> std::process::Output {
-    let profile = tempfile::tempdir().expect("browser profile dir");
-    let profile_arg = format!("--user-data-dir={}", profile.path().display());
-    let out = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-            "--disable-sync",
-            "--disable-quic",
-            "--hide-scrollbars",
-            "--virtual-time-budget=3000",
-            &profile_arg,
-        ])
-        .args(extra)
-        .arg(url)
-        .output()
-        .expect("run chromium");
-    assert!(
-        out.status.success(),
-        "chromium failed on {url}: {}",
-        String::from_utf8_lossy(&out.stderr)
+/// Runs headless Chromium on `url` with the project's standard flags plus
+/// `extra` (window size, virtual-time budget, `--dump-dom`, `--screenshot=`).
+pub fn headless(browser: &Path, extra: &[&str], url: &str) -> std::process::Output {
+    // Chromium in a container occasionally dies at start-up (shared-memory or
+    // crashpad trouble) before it has loaded anything; that is the browser, not
+    // the page under test, so a failed launch is retried with a fresh profile.
+    // What the page renders is still asserted by the caller on the final output.
+    const ATTEMPTS: usize = 3;
+    let mut failures = Vec::new();
+    for _ in 0..ATTEMPTS {
+        let profile = tempfile::tempdir().expect("browser profile dir");
+        let profile_arg = format!("--user-data-dir={}", profile.path().display());
+        let out = Command::new(browser)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+                "--disable-quic",
+                "--disable-dev-shm-usage",
+                "--disable-crash-reporter",
+                "--hide-scrollbars",
+                &profile_arg,
+            ])
+            .args(extra)
+            .arg(url)
+            .output()
+            .expect("run chromium");
+        if out.status.success() {
+            return out;
+        }
+        failures.push(format!(
+            "{}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    panic!(
+        "chromium failed {ATTEMPTS} times on {url}:\n{}",
+        failures.join("\n---\n")
     );
-    out
 }
 
 /// The page's DOM after scripts ran, as the browser serialises it.
 pub fn browser_dom(browser: &Path, url: &str) -> String {
-    String::from_utf8_lossy(&headless(browser, &["--dump-dom"], url).stdout).into_owned()
+    String::from_utf8_lossy(
+        &headless(browser, &["--dump-dom", "--virtual-time-budget=3000"], url).stdout,
+    )
+    .into_owned()
 }
 
 /// A PNG screenshot kept under `target/test-artifacts/NAME.png`; returns its path.
@@ -248,7 +268,15 @@ pub fn browser_screenshot(browser: &Path, url: &str, name: &str) -> PathBuf {
     let path = dir.join(format!("{name}.png"));
     let _ = std::fs::remove_file(&path);
     let shot = format!("--screenshot={}", path.display());
-    headless(browser, &[&shot, "--window-size=1280,1600"], url);
+    headless(
+        browser,
+        &[
+            &shot,
+            "--window-size=1280,1600",
+            "--virtual-time-budget=3000",
+        ],
+        url,
+    );
     assert!(path.exists(), "no screenshot written for {url}");
     path
 }
