@@ -339,6 +339,21 @@ async fn a_stalled_client_is_cut_off_without_delaying_a_fast_one() {
         );
     }
 
+    let metrics = reqwest::get(app.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing from /metrics:\n{metrics}"))
+    };
+    assert!(value("wikiwatch_live_disconnected_slow_subscribers_total") >= 1.0);
+    assert!(value("wikiwatch_live_dropped_messages_total") >= 1.0);
+
     // The stalled client, reading at last, finds the end of its connection
     // (after what was already in flight, possibly with the lagged notice).
     let mut told = false;
@@ -434,6 +449,21 @@ async fn connections_per_address_are_capped_with_429() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 429);
+    // Both refusals and both held connections show in /metrics.
+    wait_for("the live counters in /metrics", LONG, || async {
+        let text = reqwest::get(app.url("/metrics"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        let has = |line: &str| text.lines().any(|l| l == line);
+        (has("wikiwatch_live_refused_per_ip_total 2")
+            && has("wikiwatch_live_subscribers 2")
+            && text.contains("# TYPE wikiwatch_live_dropped_messages_total counter"))
+        .then_some(())
+    })
+    .await;
     drop(a);
     // Closing one frees its place.
     wait_for("a free place after closing one", LONG, || async {

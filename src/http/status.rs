@@ -237,6 +237,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse,
         "Rows stored, by table.",
         &rows,
     );
+    live_metrics(&mut out, &state.live.counters());
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -244,4 +245,53 @@ pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse,
         )],
         out,
     ))
+}
+
+fn live_metrics(out: &mut String, c: &crate::live::LiveCounters) {
+    for (name, kind, help, v) in [
+        (
+            "wikiwatch_live_subscribers",
+            "gauge",
+            "Live-feed subscribers connected (WebSocket, SSE and WikiMon).",
+            c.subscribers as f64,
+        ),
+        (
+            "wikiwatch_live_published_total",
+            "counter",
+            "Messages published to the live feeds.",
+            c.published as f64,
+        ),
+        (
+            "wikiwatch_live_dropped_messages_total",
+            "counter",
+            "Messages a subscriber missed because its queue was full.",
+            c.dropped_messages as f64,
+        ),
+        (
+            "wikiwatch_live_disconnected_slow_subscribers_total",
+            "counter",
+            "Subscribers disconnected for staying behind.",
+            c.disconnected_slow_subscribers as f64,
+        ),
+        (
+            "wikiwatch_live_hub_missed_events_total",
+            "counter",
+            "Events the live hub missed because it fell behind the ingest.",
+            c.hub_missed_events as f64,
+        ),
+        (
+            "wikiwatch_live_refused_per_ip_total",
+            "counter",
+            "Connections refused by the per-IP cap.",
+            c.refused_per_ip as f64,
+        ),
+        (
+            "wikiwatch_live_resume_window_messages",
+            "gauge",
+            "Messages held for resuming clients.",
+            c.resume_window_messages as f64,
+        ),
+    ] {
+        metric(out, name, kind, help, &[(String::new(), v)]);
+    }
 }

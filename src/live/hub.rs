@@ -177,13 +177,26 @@ struct Shared {
     next_seq: u64,
 }
 
-/// Counters shown in `/api/live/stats`.
+/// Counters shown in `/api/live/stats` and `/metrics`.
 #[derive(Default)]
 struct Counters {
     published: AtomicU64,
     dropped: AtomicU64,
     disconnected: AtomicU64,
     hub_lagged: AtomicU64,
+    refused_per_ip: AtomicU64,
+}
+
+/// A snapshot of the hub's counters, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LiveCounters {
+    pub subscribers: usize,
+    pub published: u64,
+    pub dropped_messages: u64,
+    pub disconnected_slow_subscribers: u64,
+    pub hub_missed_events: u64,
+    pub refused_per_ip: u64,
+    pub resume_window_messages: usize,
 }
 
 pub struct Hub {
@@ -450,6 +463,7 @@ impl Hub {
         })?;
         let n = ips.entry(ip).or_default();
         if *n >= self.options.max_per_ip {
+            self.counters.refused_per_ip.fetch_add(1, Ordering::Relaxed);
             return Err(TooMany {
                 ip,
                 limit: self.options.max_per_ip,
@@ -530,6 +544,19 @@ impl Hub {
             .lock()
             .map(|s| s.subs.iter().filter(|s| !s.kicked.is_cancelled()).count())
             .unwrap_or(0)
+    }
+
+    pub fn counters(&self) -> LiveCounters {
+        let c = &self.counters;
+        LiveCounters {
+            subscribers: self.subscribers(),
+            published: c.published.load(Ordering::Relaxed),
+            dropped_messages: c.dropped.load(Ordering::Relaxed),
+            disconnected_slow_subscribers: c.disconnected.load(Ordering::Relaxed),
+            hub_missed_events: c.hub_lagged.load(Ordering::Relaxed),
+            refused_per_ip: c.refused_per_ip.load(Ordering::Relaxed),
+            resume_window_messages: self.shared.lock().map(|s| s.ring.len()).unwrap_or(0),
+        }
     }
 
     /// `/api/live/stats`.

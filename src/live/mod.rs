@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-pub use hub::{Hub, LiveOptions};
+pub use hub::{Hub, LiveCounters, LiveOptions};
 
 /// `run`'s flags for the live feeds (flags and environment only).
 #[derive(Args, Debug, Clone, Default)]
