@@ -14,6 +14,11 @@
 //! 3. does the same with `--stalled` clients attached that never read (their
 //!    receive buffer is 4 KiB, so they stall at once).
 //!
+//! The subscribers read frames with a few lines of hand-written parsing
+//! rather than a WebSocket library: the load generator shares the machine's
+//! two cores with the server, and the less it spends the more the latency
+//! figure is the server's.
+//!
 //! The server is started with `--live-max-per-ip` above the connection count,
 //! since every client comes from 127.0.0.1. 10,000 sockets need file
 //! descriptors on both sides: the soft `ulimit -n` must exceed the count (the
@@ -26,9 +31,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use futures_util::StreamExt;
 use tokio::sync::Mutex;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::bench::BenchError;
 use crate::live::hub::now_us;
@@ -101,12 +104,6 @@ fn rss_mib(pid: u32) -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-fn ws_config() -> WebSocketConfig {
-    WebSocketConfig::default()
-        .read_buffer_size(16 * 1024)
-        .write_buffer_size(0)
-}
-
 /// Latencies (µs) recorded by the readers while `recording` is set.
 #[derive(Default)]
 struct Recorder {
@@ -126,19 +123,72 @@ fn published_us(text: &str) -> Option<i64> {
     digits[..end].parse().ok()
 }
 
+/// Opens a WebSocket to `url` (`ws://host:port/path`) with a bare handshake;
+/// returns the stream and any bytes that followed the 101 response.
+async fn ws_handshake(url: &str) -> std::io::Result<(tokio::net::TcpStream, Vec<u8>)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let bad = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidData, m);
+    let rest = url
+        .strip_prefix("ws://")
+        .ok_or_else(|| bad(format!("not a ws:// URL: {url}")))?;
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut stream = tokio::net::TcpStream::connect(host).await?;
+    stream.set_nodelay(true)?;
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut buf = Vec::with_capacity(16 * 1024);
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            if !buf.starts_with(b"HTTP/1.1 101") {
+                let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+                return Err(bad(format!("no upgrade: {head}")));
+            }
+            return Ok((stream, buf.split_off(end + 4)));
+        }
+        if stream.read_buf(&mut buf).await? == 0 {
+            return Err(bad("closed during the handshake".into()));
+        }
+    }
+}
+
+/// One complete server frame at the start of `buf`: (opcode, payload range,
+/// frame length), or `None` when more bytes are needed.
+fn next_frame(buf: &[u8]) -> Option<(u8, std::ops::Range<usize>, usize)> {
+    let (&b0, &b1) = (buf.first()?, buf.get(1)?);
+    let (len, mut header) = match b1 & 0x7f {
+        126 => (u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?]) as usize, 4),
+        127 => {
+            let bytes: [u8; 8] = buf.get(2..10)?.try_into().ok()?;
+            (usize::try_from(u64::from_be_bytes(bytes)).ok()?, 10)
+        }
+        n => (n as usize, 2),
+    };
+    if b1 & 0x80 != 0 {
+        header += 4;
+    }
+    let total = header + len;
+    (buf.len() >= total).then_some((b0 & 0x0f, header..total, total))
+}
+
+/// A subscriber of the load generator. It parses frames by hand instead of
+/// through a WebSocket library, so that the client side of the measurement
+/// costs as little of the shared two cores as it can: the figure should be
+/// the server's.
 async fn reader(
     url: String,
     rec: Arc<Recorder>,
     recording: Arc<AtomicBool>,
     stop: tokio_util::sync::CancellationToken,
 ) -> Result<(), String> {
+    use tokio::io::AsyncReadExt;
     // A burst of connections can overflow the listen backlog: retry a few times.
     let mut attempt = 0;
-    let mut ws = loop {
-        match tokio_tungstenite::connect_async_with_config(url.as_str(), Some(ws_config()), false)
-            .await
-        {
-            Ok((ws, _)) => break ws,
+    let (mut stream, mut buf) = loop {
+        match ws_handshake(&url).await {
+            Ok(open) => break open,
             Err(e) if attempt >= 5 => {
                 rec.failed.fetch_add(1, Ordering::Relaxed);
                 return Err(e.to_string());
@@ -150,22 +200,37 @@ async fn reader(
         }
     };
     let mut local = Vec::new();
-    loop {
-        let msg = tokio::select! {
-            _ = stop.cancelled() => break,
-            m = ws.next() => m,
-        };
-        let Some(Ok(msg)) = msg else { break };
-        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
-            let t = t.as_str();
-            if let Some(p) = published_us(t) {
-                rec.received.fetch_add(1, Ordering::Relaxed);
-                if recording.load(Ordering::Relaxed) {
-                    local.push((now_us() - p).clamp(0, u32::MAX as i64) as u32);
+    'read: loop {
+        let mut at = 0;
+        while let Some((opcode, payload, len)) = next_frame(&buf[at..]) {
+            let body = &buf[at + payload.start..at + payload.end];
+            at += len;
+            match opcode {
+                // Text (never fragmented by the server).
+                1 => {
+                    let text = String::from_utf8_lossy(body);
+                    if let Some(p) = published_us(&text) {
+                        rec.received.fetch_add(1, Ordering::Relaxed);
+                        if recording.load(Ordering::Relaxed) {
+                            local.push((now_us() - p).clamp(0, u32::MAX as i64) as u32);
+                        }
+                    } else if text.contains("\"kind\":\"lagged\"") {
+                        rec.lagged.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
-            } else if t.contains("\"kind\":\"lagged\"") {
-                rec.lagged.fetch_add(1, Ordering::Relaxed);
+                8 => break 'read,
+                _ => {}
             }
+        }
+        buf.drain(..at);
+        buf.reserve(16 * 1024);
+        let n = tokio::select! {
+            _ = stop.cancelled() => break,
+            n = stream.read_buf(&mut buf) => n,
+        };
+        match n {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
         }
     }
     rec.samples.lock().await.extend(local);

@@ -15,6 +15,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,7 +29,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use futures_util::SinkExt;
 use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
+use tokio::time::Instant;
+use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use super::{ApiError, AppState};
 use crate::live::filter::{Filter, FilterError};
@@ -153,7 +155,7 @@ fn tune(ws: WebSocketUpgrade) -> WebSocketUpgrade {
 async fn send_all(
     socket: &mut WebSocket,
     msgs: impl IntoIterator<Item = Message>,
-    kicked: &CancellationToken,
+    kicked: Pin<&mut WaitForCancellationFutureOwned>,
 ) -> bool {
     let write = async {
         for m in msgs {
@@ -163,7 +165,43 @@ async fn send_all(
     };
     tokio::select! {
         r = write => r.is_ok(),
-        _ = kicked.cancelled() => false,
+        _ = kicked => false,
+    }
+}
+
+/// Heartbeats for a connection: a tick that only fires when nothing was sent
+/// for a whole period. Noting each send is a clock read; resetting a timer
+/// per message would touch the timer wheel a thousand times per event at
+/// full fan-out.
+struct Quiet {
+    interval: tokio::time::Interval,
+    period: Duration,
+    last_sent: Instant,
+}
+
+impl Quiet {
+    fn new(period: Duration) -> Quiet {
+        let mut interval = tokio::time::interval_at(Instant::now() + period, period);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Quiet {
+            interval,
+            period,
+            last_sent: Instant::now(),
+        }
+    }
+
+    fn sent(&mut self) {
+        self.last_sent = Instant::now();
+    }
+
+    /// Resolves when a heartbeat is due.
+    async fn due(&mut self) {
+        loop {
+            self.interval.tick().await;
+            if self.last_sent.elapsed() + Duration::from_millis(1) >= self.period {
+                return;
+            }
+        }
     }
 }
 
@@ -199,6 +237,7 @@ async fn native_socket(
     );
     let mut sub = hub.subscribe(Want::Native(Arc::new(filter).into()), since);
     let kicked = sub.sub.kicked.clone();
+    let mut kicked_wait = std::pin::pin!(kicked.clone().cancelled_owned());
     let mut first = vec![Message::Text(hello)];
     if let Some(g) = &sub.gap {
         first.push(Message::Text(gap_message(g)));
@@ -206,18 +245,17 @@ async fn native_socket(
     let replay = std::mem::take(&mut sub.replay);
     first.extend(replay.iter().map(|i| Message::Text(i.json.clone())));
     drop(replay);
-    if !send_all(&mut socket, first, &kicked).await {
+    if !send_all(&mut socket, first, kicked_wait.as_mut()).await {
         if kicked.is_cancelled() {
             close_lagged(&mut socket, &sub, true).await;
         }
         return;
     }
-    let mut heartbeat = tokio::time::interval(hub.options.heartbeat);
-    heartbeat.tick().await;
+    let mut quiet = Quiet::new(hub.options.heartbeat);
     loop {
         let out: Vec<Message> = tokio::select! {
             biased;
-            _ = kicked.cancelled() => {
+            _ = kicked_wait.as_mut() => {
                 close_lagged(&mut socket, &sub, true).await;
                 return;
             }
@@ -251,17 +289,17 @@ async fn native_socket(
                 if missed > 0 {
                     out.push(Message::Text(lagged_message(missed, false)));
                 }
-                heartbeat.reset();
                 out
             }
-            _ = heartbeat.tick() => vec![Message::Text(control("heartbeat", hub.heartbeat_json()))],
+            _ = quiet.due() => vec![Message::Text(control("heartbeat", hub.heartbeat_json()))],
         };
-        if !send_all(&mut socket, out, &kicked).await {
+        if !send_all(&mut socket, out, kicked_wait.as_mut()).await {
             if kicked.is_cancelled() {
                 close_lagged(&mut socket, &sub, true).await;
             }
             return;
         }
+        quiet.sent();
     }
 }
 
@@ -446,14 +484,14 @@ fn wikimon_upgrade(
 async fn wikimon_socket(mut socket: WebSocket, hub: Arc<Hub>, wiki: String, _guard: IpGuard) {
     let mut sub = hub.subscribe(Want::Wikimon(wiki), None);
     let kicked = sub.sub.kicked.clone();
+    let mut kicked_wait = std::pin::pin!(kicked.clone().cancelled_owned());
     // WikiMon clients parse every text message as an edit, so this feed sends
     // no control messages: liveness is a WebSocket ping.
-    let mut heartbeat = tokio::time::interval(hub.options.heartbeat);
-    heartbeat.tick().await;
+    let mut quiet = Quiet::new(hub.options.heartbeat);
     loop {
         let out: Vec<Message> = tokio::select! {
             biased;
-            _ = kicked.cancelled() => {
+            _ = kicked_wait.as_mut() => {
                 close_lagged(&mut socket, &sub, false).await;
                 return;
             }
@@ -480,14 +518,15 @@ async fn wikimon_socket(mut socket: WebSocket, hub: Arc<Hub>, wiki: String, _gua
                 let _ = sub.sub.take_missed();
                 out
             }
-            _ = heartbeat.tick() => vec![Message::Ping(Bytes::from_static(b"wikiwatch"))],
+            _ = quiet.due() => vec![Message::Ping(Bytes::from_static(b"wikiwatch"))],
         };
-        if !send_all(&mut socket, out, &kicked).await {
+        if !send_all(&mut socket, out, kicked_wait.as_mut()).await {
             if kicked.is_cancelled() {
                 close_lagged(&mut socket, &sub, false).await;
             }
             return;
         }
+        quiet.sent();
     }
 }
 

@@ -19,7 +19,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
@@ -110,9 +110,23 @@ pub struct Subscriber {
     missed: AtomicU64,
     /// Cancelled when the hub disconnects the subscriber or the connection ends.
     pub kicked: CancellationToken,
+    /// Mirrors `kicked` as a plain flag: publishing checks it for every
+    /// subscriber and every event, and a token's check takes a lock.
+    gone: AtomicBool,
 }
 
 impl Subscriber {
+    /// Ends the subscription: the hub stops queueing to it and its connection
+    /// task wakes to close.
+    pub fn kick(&self) {
+        self.gone.store(true, Ordering::Relaxed);
+        self.kicked.cancel();
+    }
+
+    pub fn is_gone(&self) -> bool {
+        self.gone.load(Ordering::Relaxed)
+    }
+
     /// Takes the count of missed messages to report.
     pub fn take_missed(&self) -> u64 {
         self.missed.swap(0, Ordering::Relaxed)
@@ -147,7 +161,7 @@ pub struct Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        self.sub.kicked.cancel();
+        self.sub.kick();
     }
 }
 
@@ -380,7 +394,7 @@ impl Hub {
             // Ends every subscription so connections close.
             if let Ok(shared) = h.shared.lock() {
                 for s in &shared.subs {
-                    s.kicked.cancel();
+                    s.kick();
                 }
             }
         });
@@ -422,7 +436,7 @@ impl Hub {
         self.counters.published.fetch_add(1, Ordering::Relaxed);
         let mut any_gone = false;
         for sub in &shared.subs {
-            if sub.kicked.is_cancelled() {
+            if sub.is_gone() {
                 any_gone = true;
                 continue;
             }
@@ -440,18 +454,18 @@ impl Hub {
                     let missed = sub.missed.fetch_add(1, Ordering::Relaxed) + 1;
                     if missed >= self.options.lag_limit {
                         self.counters.disconnected.fetch_add(1, Ordering::Relaxed);
-                        sub.kicked.cancel();
+                        sub.kick();
                         any_gone = true;
                     }
                 }
                 Err(mpsc::error::TrySendError::Closed(_)) => {
-                    sub.kicked.cancel();
+                    sub.kick();
                     any_gone = true;
                 }
             }
         }
         if any_gone {
-            shared.subs.retain(|s| !s.kicked.is_cancelled());
+            shared.subs.retain(|s| !s.is_gone());
         }
     }
 
@@ -486,6 +500,7 @@ impl Hub {
             tx,
             missed: AtomicU64::new(0),
             kicked: CancellationToken::new(),
+            gone: AtomicBool::new(false),
         });
         let mut replay = Vec::new();
         let mut gap = None;
@@ -542,7 +557,7 @@ impl Hub {
     pub fn subscribers(&self) -> usize {
         self.shared
             .lock()
-            .map(|s| s.subs.iter().filter(|s| !s.kicked.is_cancelled()).count())
+            .map(|s| s.subs.iter().filter(|s| !s.is_gone()).count())
             .unwrap_or(0)
     }
 
