@@ -48,6 +48,29 @@ async fn the_home_page_shows_freshness_streams_and_stored_rows_and_says_when_ing
         "{dom}"
     );
     assert!(dom.contains("2023-07-29T07:53:59.000Z"), "{dom}");
+    // Every page says so, above its own content, not only the home page.
+    for path in [
+        "/hashtags",
+        "/hashtags?tags=PetScan",
+        "/hashtags/tags",
+        "/hashtags/tag/petscan",
+        "/docs/hashtags",
+        "/links",
+        "/links/domain/wikipedia.org",
+        "/links/user/Example",
+        "/links/page/enwiki/Example",
+        "/links/collections",
+        "/links/docs",
+        "/live",
+    ] {
+        let resp = reqwest::get(app.url(path)).await.unwrap();
+        assert_eq!(resp.status(), 200, "{path}");
+        let html = resp.text().await.unwrap();
+        assert!(
+            html.contains("id=\"ingest-note\">Ingest is behind: the newest event is"),
+            "{path} does not say ingest is behind"
+        );
+    }
     let png = browser_screenshot(&browser, &url, "home");
     let bytes = std::fs::metadata(&png).unwrap().len();
     assert!(

@@ -995,19 +995,6 @@ pub async fn live(
 
 // ---------------------------------------------------------------- pages
 
-/// Ingest lag shown on every hashtag page when it is behind.
-fn stale_note(state: &AppState) -> Option<String> {
-    let lag = state.telemetry.lag_seconds();
-    match lag {
-        Some(l) if l <= super::pages::STALE_AFTER_SECS => None,
-        Some(l) => Some(format!(
-            "Ingest is behind: the newest event is {} old. Counts and lists may be incomplete until it catches up.",
-            super::pages::human_duration(l)
-        )),
-        None => Some("No events ingested yet: counts and lists are empty or incomplete.".into()),
-    }
-}
-
 pub struct TopList {
     pub title: &'static str,
     pub rows: Vec<TopRow>,
@@ -1017,7 +1004,7 @@ pub struct TopList {
 #[derive(Template)]
 #[template(path = "hashtags.html")]
 struct ResultsPage {
-    stale: Option<String>,
+    ingest_note: Option<String>,
     form: FormValues,
     error: Option<String>,
     searched: bool,
@@ -1086,11 +1073,11 @@ async fn results_page(
     p: Params,
     tag_info: Option<TagInfo>,
 ) -> Result<Response, ApiError> {
-    let stale = stale_note(state);
+    let ingest_note = super::pages::ingest_note(state);
     let form = FormValues::from(&p);
     let hq = queries(state)?;
     let mut page = ResultsPage {
-        stale,
+        ingest_note,
         form,
         error: None,
         searched: false,
@@ -1190,7 +1177,7 @@ pub async fn tag_page(
 #[derive(Template)]
 #[template(path = "hashtags_tags.html")]
 struct TagsPage {
-    stale: Option<String>,
+    ingest_note: Option<String>,
     prefix: String,
     order: String,
     tags: Vec<(TagInfo, String, String)>,
@@ -1214,7 +1201,7 @@ pub async fn tags_page(
         })
         .collect();
     let page = TagsPage {
-        stale: stale_note(&state),
+        ingest_note: super::pages::ingest_note(&state),
         prefix,
         order: p.one("order").unwrap_or("uses").to_owned(),
         tags,
@@ -1225,11 +1212,13 @@ pub async fn tags_page(
 #[derive(Template)]
 #[template(path = "docs_hashtags.html")]
 struct DocsPage {
+    ingest_note: Option<String>,
     excluded: Vec<String>,
 }
 
-pub async fn docs_page() -> Result<Response, ApiError> {
+pub async fn docs_page(State(state): State<AppState>) -> Result<Response, ApiError> {
     let page = DocsPage {
+        ingest_note: super::pages::ingest_note(&state),
         excluded: crate::extract::DEFAULT_EXCLUDED
             .iter()
             .map(|s| s.to_string())

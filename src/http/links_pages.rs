@@ -41,6 +41,7 @@ struct Form {
 #[derive(Template)]
 #[template(path = "links_search.html")]
 struct Search {
+    ingest_note: Option<String>,
     heading: String,
     action: String,
     api: String,
@@ -104,6 +105,7 @@ async fn events_view(
     render(
         status,
         Search {
+            ingest_note: super::pages::ingest_note(state),
             heading,
             action,
             api,
@@ -221,6 +223,7 @@ fn chart(r: &ReportView) -> Chart {
 #[derive(Template)]
 #[template(path = "links_report.html")]
 struct Report {
+    ingest_note: Option<String>,
     title: String,
     api: String,
     qs: String,
@@ -317,6 +320,7 @@ async fn report_page(
     render(
         status,
         Report {
+            ingest_note: super::pages::ingest_note(state),
             title,
             api,
             qs,
@@ -415,6 +419,7 @@ async fn collection_like(
 #[derive(Template)]
 #[template(path = "links_user.html")]
 struct User {
+    ingest_note: Option<String>,
     view: UserView,
     qs: String,
 }
@@ -436,6 +441,7 @@ pub async fn user(
     render(
         StatusCode::OK,
         User {
+            ingest_note: super::pages::ingest_note(&state),
             view,
             qs: base_query(q.as_deref()),
         },
@@ -445,6 +451,7 @@ pub async fn user(
 #[derive(Template)]
 #[template(path = "links_collections.html")]
 struct Collections {
+    ingest_note: Option<String>,
     collections: Vec<CollectionDef>,
 }
 
@@ -453,6 +460,7 @@ pub async fn collections(State(state): State<AppState>) -> Result<Response, ApiE
     render(
         StatusCode::OK,
         Collections {
+            ingest_note: super::pages::ingest_note(&state),
             collections: all_collections(&state).await?,
         },
     )
@@ -460,9 +468,16 @@ pub async fn collections(State(state): State<AppState>) -> Result<Response, ApiE
 
 #[derive(Template)]
 #[template(path = "links_docs.html")]
-struct Docs;
+struct Docs {
+    ingest_note: Option<String>,
+}
 
 /// `GET /links/docs`
-pub async fn docs() -> Result<Response, ApiError> {
-    render(StatusCode::OK, Docs)
+pub async fn docs(State(state): State<AppState>) -> Result<Response, ApiError> {
+    render(
+        StatusCode::OK,
+        Docs {
+            ingest_note: super::pages::ingest_note(&state),
+        },
+    )
 }

@@ -119,7 +119,9 @@ fn lagged_message(missed: u64, disconnecting: bool) -> Utf8Bytes {
 
 #[derive(Template)]
 #[template(path = "live.html")]
-struct LivePage {}
+struct LivePage {
+    ingest_note: Option<String>,
+}
 
 /// `GET /live`: the WebSocket feed, or the live page without an upgrade.
 pub async fn live(
@@ -129,7 +131,10 @@ pub async fn live(
     RawQuery(q): RawQuery,
 ) -> Response {
     let Ok(ws) = ws else {
-        return match (LivePage {}).render() {
+        let page = LivePage {
+            ingest_note: super::pages::ingest_note(&state),
+        };
+        return match page.render() {
             Ok(html) => Html(html).into_response(),
             Err(e) => ApiError::from(e).into_response(),
         };

@@ -9,12 +9,26 @@ use super::{ApiError, AppState, Status, status};
 /// How far behind ingest may fall before pages say so.
 pub const STALE_AFTER_SECS: f64 = 300.0;
 
+/// The banner every page shows above its content when ingest is behind
+/// (`base.html` renders it): organisers were hurt most by late data they
+/// could not see was late.
+pub fn ingest_note(state: &AppState) -> Option<String> {
+    match state.telemetry.lag_seconds() {
+        Some(l) if l <= STALE_AFTER_SECS => None,
+        Some(l) => Some(format!(
+            "Ingest is behind: the newest event is {} old. Counts and lists may be incomplete until it catches up.",
+            human_duration(l)
+        )),
+        None => Some("No events ingested yet: counts and lists are empty or incomplete.".into()),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "home.html")]
 struct Home {
+    ingest_note: Option<String>,
     trending: Vec<crate::store::hashtag_queries::TrendingRow>,
     status: Status,
-    stale: bool,
     lag: String,
 }
 
@@ -30,7 +44,6 @@ pub(super) fn human_duration(secs: f64) -> String {
 
 pub async fn home(State(state): State<AppState>) -> Result<Html<String>, ApiError> {
     let status = status::collect(&state).await?;
-    let stale = status.lag_seconds.is_none_or(|l| l > STALE_AFTER_SECS);
     let lag = status
         .lag_seconds
         .map(human_duration)
@@ -38,9 +51,9 @@ pub async fn home(State(state): State<AppState>) -> Result<Html<String>, ApiErro
     let trending = super::hashtags::home_trending(&state).await;
     Ok(Html(
         Home {
+            ingest_note: ingest_note(&state),
             trending,
             status,
-            stale,
             lag,
         }
         .render()?,
