@@ -112,12 +112,7 @@ async fn real_recordings_are_ingested_with_the_expected_counts() {
     assert_eq!(s["role"], "ingesting");
 
     // The same counts are visible to Prometheus.
-    let metrics = reqwest::get(app.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = support::get_text(&app.url("/metrics")).await;
     assert!(
         metrics.contains(&format!(
             "wikiwatch_events_total{{stream=\"recentchange\"}} {REAL_RECENTCHANGE}"

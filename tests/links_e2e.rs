@@ -288,15 +288,9 @@ async fn provenance_matching_deletions_and_signals() {
         "/links/collections",
         "/",
     ] {
-        let resp = reqwest::get(app.url(path)).await.unwrap();
-        assert_eq!(resp.status(), 200, "{path}");
+        support::get_text(&app.url(path)).await;
     }
-    let html = reqwest::get(app.url("/links?provenance=all&limit=100"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = support::get_text(&app.url("/links?provenance=all&limit=100")).await;
     assert!(html.contains("=HYPERLINK(%22x%22)") || html.contains("HYPERLINK"));
     assert!(!html.contains("<script"));
 }

@@ -339,16 +339,9 @@ async fn a_stalled_client_is_cut_off_without_delaying_a_fast_one() {
         );
     }
 
-    let metrics = reqwest::get(app.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = support::get_text(&app.url("/metrics")).await;
     let value = |name: &str| -> f64 {
-        metrics
-            .lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        support::metric(&metrics, name)
             .unwrap_or_else(|| panic!("{name} missing from /metrics:\n{metrics}"))
     };
     assert!(value("wikiwatch_live_disconnected_slow_subscribers_total") >= 1.0);
@@ -457,9 +450,9 @@ async fn connections_per_address_are_capped_with_429() {
             .text()
             .await
             .ok()?;
-        let has = |line: &str| text.lines().any(|l| l == line);
-        (has("wikiwatch_live_refused_per_ip_total 2")
-            && has("wikiwatch_live_subscribers 2")
+        let value = |name: &str| support::metric(&text, name);
+        (value("wikiwatch_live_refused_per_ip_total") == Some(2.0)
+            && value("wikiwatch_live_subscribers") == Some(2.0)
             && text.contains("# TYPE wikiwatch_live_dropped_messages_total counter"))
         .then_some(())
     })

@@ -63,9 +63,7 @@ async fn the_home_page_shows_freshness_streams_and_stored_rows_and_says_when_ing
         "/links/docs",
         "/live",
     ] {
-        let resp = reqwest::get(app.url(path)).await.unwrap();
-        assert_eq!(resp.status(), 200, "{path}");
-        let html = resp.text().await.unwrap();
+        let html = support::get_text(&app.url(path)).await;
         assert!(
             html.contains("id=\"ingest-note\">Ingest is behind: the newest event is"),
             "{path} does not say ingest is behind"

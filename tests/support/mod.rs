@@ -126,6 +126,24 @@ pub async fn get_json(url: &str) -> Option<serde_json::Value> {
     resp.json().await.ok()
 }
 
+/// The body of a GET that must answer 200, as text.
+pub async fn get_text(url: &str) -> String {
+    let resp = reqwest::get(url)
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    assert_eq!(resp.status(), 200, "GET {url}");
+    resp.text()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+}
+
+/// The value of an unlabelled sample in Prometheus text.
+pub fn metric(metrics: &str, name: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
 /// `/api/status` of a running instance.
 pub async fn status(p: &Proc) -> Option<serde_json::Value> {
     get_json(&p.url("/api/status")).await
