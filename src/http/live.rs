@@ -353,19 +353,19 @@ pub async fn sse(
             .iter()
             .map(|i| i.sse.clone()),
     );
-    let mut heartbeat = tokio::time::interval(hub.options.heartbeat);
-    heartbeat.reset();
+    let quiet = Quiet::new(hub.options.heartbeat);
     let state = SseState {
         hub,
         sub,
         pending,
-        heartbeat,
+        quiet,
         done: false,
         _guard: guard,
     };
     let stream = futures_util::stream::unfold(state, |mut s| async move {
         loop {
             if let Some(b) = s.pending.pop_front() {
+                s.quiet.sent();
                 return Some((Ok::<Bytes, std::convert::Infallible>(b), s));
             }
             if s.done {
@@ -392,11 +392,10 @@ pub async fn sse(
                         if missed > 0 {
                             s.pending.push_back(sse_frame("lagged", lagged_message(missed, false).as_str()));
                         }
-                        s.heartbeat.reset();
                     }
                     None => s.done = true,
                 },
-                _ = s.heartbeat.tick() => {
+                _ = s.quiet.due() => {
                     let hb = control("heartbeat", s.hub.heartbeat_json());
                     s.pending.push_back(sse_frame("heartbeat", hb.as_str()));
                 }
@@ -418,7 +417,7 @@ struct SseState {
     hub: Arc<Hub>,
     sub: Subscription,
     pending: VecDeque<Bytes>,
-    heartbeat: tokio::time::Interval,
+    quiet: Quiet,
     done: bool,
     _guard: IpGuard,
 }
