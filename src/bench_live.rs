@@ -12,7 +12,8 @@
 //!    latency (receive time minus the hub's `published_us`; one clock, one
 //!    machine) for `--seconds`;
 //! 3. does the same with `--stalled` clients attached that never read (their
-//!    receive buffer is 4 KiB, so they stall at once).
+//!    receive buffer is 4 KiB, so they stall at once);
+//! 4. repeats phase 2 without them, as a control for the time that passed.
 //!
 //! The subscribers read frames with a few lines of hand-written parsing
 //! rather than a WebSocket library: the load generator shares the machine's
@@ -469,6 +470,18 @@ pub async fn run(args: LiveBenchArgs) -> Result<(), BenchError> {
     )
     .await?;
     eprintln!("{with_stalled:?}");
+    // The same as the first phase, later: separates what the stalled clients
+    // cost from what the moment costs (later events are the synthetic tail).
+    let control = latency_phase(
+        "fan-out again (control)",
+        &base,
+        args.fanout,
+        args.seconds,
+        0,
+        &server.addr,
+    )
+    .await?;
+    eprintln!("{control:?}");
     let stats: serde_json::Value = reqwest::get(format!("http://{}/api/live/stats", server.addr))
         .await
         .map_err(|e| BenchError::Live(e.to_string()))?
@@ -480,7 +493,7 @@ pub async fn run(args: LiveBenchArgs) -> Result<(), BenchError> {
     println!(
         "  {held} subscribers held (99 % narrow filters): server VmRSS {rss_loaded:.0} MiB (idle {rss_idle:.0} MiB)"
     );
-    for p in [&plain, &with_stalled] {
+    for p in [&plain, &with_stalled, &control] {
         println!(
             "  {:<26} {} subscribers: {} messages ({:.0}/s each), latency p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms, lagged notices {}",
             p.name,
@@ -506,7 +519,7 @@ pub async fn run(args: LiveBenchArgs) -> Result<(), BenchError> {
                 "subscribers_failed": failed,
                 "rss_mib_idle": rss_idle,
                 "rss_mib_loaded": rss_loaded,
-                "phases": [plain, with_stalled],
+                "phases": [plain, with_stalled, control],
                 "disconnected_slow": stats["feed"]["disconnected_slow_subscribers"],
             })
         );
