@@ -6,7 +6,9 @@
 //! 24 wikis, ending now) straight into a fresh SQLite store, then serves the real HTTP
 //! application on loopback and times each page and endpoint the campaign
 //! organisers use, for the largest campaign tag: p50/p95 over repeated
-//! requests, and the CSV export rate.
+//! requests, and the CSV export rate. Besides the tag alone: the tag with a
+//! wiki wildcard (`*.wikipedia.org`, matched on the edits' domains), with one
+//! wiki by database name (`enwiki`), and any of two campaign tags.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -345,6 +347,38 @@ pub async fn run(args: HashtagBenchArgs) -> Result<HashtagBenchResult, crate::be
             "results page, wiki filter",
             format!("/hashtags?{q}&wiki=*.wikipedia.org"),
         ),
+        (
+            "wiki filter, edits",
+            format!("/api/hashtags/edits?{q}&wiki=*.wikipedia.org"),
+        ),
+        (
+            "wiki filter, stats",
+            format!("/api/hashtags/stats?{q}&wiki=*.wikipedia.org"),
+        ),
+        (
+            "wiki filter, timeseries",
+            format!("/api/hashtags/timeseries?{q}&wiki=*.wikipedia.org"),
+        ),
+        (
+            "wiki filter, top users",
+            format!("/api/hashtags/top?{q}&wiki=*.wikipedia.org&by=user"),
+        ),
+        (
+            "results page, one wiki",
+            format!("/hashtags?{q}&wiki=enwiki"),
+        ),
+        (
+            "one wiki, stats",
+            format!("/api/hashtags/stats?{q}&wiki=enwiki"),
+        ),
+        (
+            "one wiki, timeseries",
+            format!("/api/hashtags/timeseries?{q}&wiki=enwiki"),
+        ),
+        (
+            "one wiki, top users",
+            format!("/api/hashtags/top?{q}&wiki=enwiki&by=user"),
+        ),
         ("edits, first page", format!("/api/hashtags/edits?{q}")),
         ("stats", format!("/api/hashtags/stats?{q}")),
         (
@@ -358,6 +392,22 @@ pub async fn run(args: HashtagBenchArgs) -> Result<HashtagBenchResult, crate::be
         (
             "any of two tags, edits",
             "/api/hashtags/edits?tags=1lib1ref,wpwp".to_owned(),
+        ),
+        (
+            "two tags, results page",
+            "/hashtags?tags=1lib1ref,wpwp".to_owned(),
+        ),
+        (
+            "two tags, stats",
+            "/api/hashtags/stats?tags=1lib1ref,wpwp".to_owned(),
+        ),
+        (
+            "two tags, timeseries",
+            "/api/hashtags/timeseries?tags=1lib1ref,wpwp".to_owned(),
+        ),
+        (
+            "two tags, top users",
+            "/api/hashtags/top?tags=1lib1ref,wpwp&by=user".to_owned(),
         ),
         (
             "trending 30d",

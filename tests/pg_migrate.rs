@@ -1,6 +1,7 @@
 //! PostgreSQL migration 0002 (hashtag aggregates) arrived after 0003: a
 //! database already at version 3 without it gets it at the next start,
-//! with the aggregates backfilled from the stored uses.
+//! with the aggregates backfilled from the stored uses. Migration 0007 (the
+//! tag + wiki index) reaches a database already at version 6 the same way.
 
 mod support;
 
@@ -59,7 +60,7 @@ async fn a_database_at_version_3_gets_migration_2_with_its_aggregates_backfilled
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(versions, vec![1, 2, 3, 4, 6]);
+    assert_eq!(versions, vec![1, 2, 3, 4, 6, 7]);
     let row = client
         .query_one(
             "SELECT edits, pages, users, wikis, bytes_added, bytes_removed, pages_created
@@ -79,4 +80,51 @@ async fn a_database_at_version_3_gets_migration_2_with_its_aggregates_backfilled
         .expect("hours backfilled")
         .get(0);
     assert_eq!(hours, 1);
+}
+
+#[tokio::test]
+async fn a_database_at_version_6_gets_the_tag_wiki_index_of_migration_7() {
+    let Some(db) = pg_database().await else {
+        return;
+    };
+    dump(&db);
+    let (client, conn) = tokio_postgres::connect(&db, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(conn);
+    assert_eq!(has_index(&client).await, 1);
+    // Back to a database at version 6, with a hashtag edit stored.
+    client
+        .batch_execute(
+            "DROP INDEX hashtag_uses_tag_wiki_time;
+             DELETE FROM schema_migrations WHERE version = 7;
+             INSERT INTO hashtag_edits (id, meta_id, wiki, domain, rc_id, title, namespace, change_type,
+                user_name, editor_kind, time_ms, summary, len_old, len_new, minor, is_new, bot)
+             VALUES (1, 'm1', 'enwiki', 'en.wikipedia.org', 7, 'Page', 0, 'edit', 'Ann', 'named',
+                7200000, 'x #Tag', 10, 25, 0, 0, 0);
+             INSERT INTO hashtag_uses (edit_id, tag_key, tag, time_ms, wiki, user_name)
+             VALUES (1, 'tag', 'Tag', 7200000, 'enwiki', 'Ann');",
+        )
+        .await
+        .expect("downgrade");
+    assert_eq!(has_index(&client).await, 0);
+    dump(&db);
+    assert_eq!(has_index(&client).await, 1);
+    let version: i64 = client
+        .query_one("SELECT MAX(version) FROM schema_migrations", &[])
+        .await
+        .expect("versions")
+        .get(0);
+    assert_eq!(version, 7);
+}
+
+async fn has_index(client: &tokio_postgres::Client) -> i64 {
+    client
+        .query_one(
+            "SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'hashtag_uses_tag_wiki_time'",
+            &[],
+        )
+        .await
+        .expect("pg_indexes")
+        .get(0)
 }

@@ -25,7 +25,7 @@ use super::{ApiError, AppState};
 use crate::extract::hashtag_key;
 use crate::store::hashtag_queries::{
     CHANGE_TYPES, Cursor, DayCount, EditRow, HashtagQueries, HashtagQuery, HashtagStats,
-    MediaFilter, TagInfo, TagMode, TagOrder, TopBy, TopRow, TrendingRow, WikiFilter,
+    MediaFilter, RowEncoder, TagInfo, TagMode, TagOrder, TopBy, TopRow, TrendingRow, WikiFilter,
 };
 use crate::store::{Store, StoreError};
 
@@ -277,17 +277,31 @@ pub struct ApiEdit {
     pub has_audio: Option<bool>,
 }
 
+/// Characters a page or user name keeps in a wiki URL path.
+const WIKI_PATH_SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'_')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b':')
+    .remove(b'/')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b',');
+
 fn wiki_path(title: &str) -> String {
-    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'_')
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b':')
-        .remove(b'/')
-        .remove(b'(')
-        .remove(b')')
-        .remove(b',');
-    percent_encoding::utf8_percent_encode(&title.replace(' ', "_"), SET).to_string()
+    let mut out = String::with_capacity(title.len());
+    push_wiki_path(&mut out, title);
+    out
+}
+
+/// Appends `title` as a wiki URL path: spaces as `_`, the rest percent-encoded.
+fn push_wiki_path(out: &mut String, title: &str) {
+    for (i, part) in title.split(' ').enumerate() {
+        if i > 0 {
+            out.push('_');
+        }
+        out.extend(percent_encoding::utf8_percent_encode(part, WIKI_PATH_SET));
+    }
 }
 
 impl From<EditRow> for ApiEdit {
@@ -332,22 +346,28 @@ impl From<EditRow> for ApiEdit {
 /// with `=`, `+`, `-`, `@`, tab or carriage return) gets a leading `'`.
 pub fn csv_cell(out: &mut String, text: &str) {
     let neutralise = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let quote = neutralise || text.contains([',', '"', '\n', '\r']);
-    if quote {
-        out.push('"');
+    let quote = neutralise
+        || text
+            .bytes()
+            .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
+    if !quote {
+        out.push_str(text);
+        return;
     }
+    out.push('"');
     if neutralise {
         out.push('\'');
     }
-    for c in text.chars() {
-        if c == '"' {
-            out.push('"');
-        }
-        out.push(c);
+    // Whole runs between quotes at once; each quote doubled.
+    let mut parts = text.split('"');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
     }
-    if quote {
-        out.push('"');
+    for part in parts {
+        out.push_str("\"\"");
+        out.push_str(part);
     }
+    out.push('"');
 }
 
 fn csv_row(out: &mut String, cells: &[&str]) {
@@ -361,6 +381,7 @@ fn csv_row(out: &mut String, cells: &[&str]) {
 }
 
 /// Numbers are written as they are (a negative number is not a formula).
+#[cfg(test)]
 fn num(v: Option<i64>) -> String {
     v.map(|n| n.to_string()).unwrap_or_default()
 }
@@ -395,6 +416,9 @@ const EDIT_COLUMNS: &[&str] = &[
     "has_audio",
 ];
 
+/// The export's CSV row of an [`ApiEdit`]: the reference [`edit_row_csv`] is
+/// checked against.
+#[cfg(test)]
 fn edit_csv(out: &mut String, e: &ApiEdit) {
     let mut line = String::new();
     let nums = [
@@ -441,6 +465,71 @@ fn edit_csv(out: &mut String, e: &ApiEdit) {
     }
     line.push_str("\r\n");
     out.push_str(&line);
+}
+
+/// Appends `v` in base 10 (nothing for None): numbers are written as they are.
+fn push_num(out: &mut String, v: Option<i64>) {
+    if let Some(n) = v {
+        use std::fmt::Write as _;
+        let _ = write!(out, "{n}");
+    }
+}
+
+/// The export's CSV row for one edit, written straight from the store row:
+/// the same bytes as [`edit_csv`] of its [`ApiEdit`], without building the
+/// `ApiEdit` (its URLs and strings) first. `scratch` is reused between rows.
+fn edit_row_csv(out: &mut String, scratch: &mut String, r: &EditRow) {
+    use std::fmt::Write as _;
+    csv_cell(out, &crate::event::format_ms(r.time_ms));
+    out.push(',');
+    csv_cell(out, &r.wiki);
+    out.push(',');
+    csv_cell(out, &r.domain);
+    out.push(',');
+    push_num(out, r.rc_id);
+    out.push(',');
+    push_num(out, r.rev_new);
+    out.push(',');
+    push_num(out, r.rev_old);
+    out.push(',');
+    if let Some(rev) = r.rev_new {
+        scratch.clear();
+        let _ = write!(scratch, "https://{}/wiki/Special:Diff/{rev}", r.domain);
+        csv_cell(out, scratch);
+    }
+    out.push(',');
+    csv_cell(out, &r.title);
+    out.push(',');
+    scratch.clear();
+    let _ = write!(scratch, "https://{}/wiki/", r.domain);
+    push_wiki_path(scratch, &r.title);
+    csv_cell(out, scratch);
+    out.push(',');
+    push_num(out, Some(r.namespace));
+    out.push(',');
+    csv_cell(out, &r.change_type);
+    out.push(',');
+    csv_cell(out, r.user.as_deref().unwrap_or(""));
+    out.push(',');
+    push_num(out, r.size_change());
+    out.push(',');
+    out.push_str(if r.minor { "true" } else { "false" });
+    out.push(',');
+    scratch.clear();
+    for (i, t) in r.tags.iter().enumerate() {
+        if i > 0 {
+            scratch.push(' ');
+        }
+        scratch.push_str(t);
+    }
+    csv_cell(out, scratch);
+    out.push(',');
+    csv_cell(out, &r.summary);
+    for f in [r.has_image, r.has_video, r.has_audio] {
+        out.push(',');
+        out.push_str(opt_flag(f));
+    }
+    out.push_str("\r\n");
 }
 
 fn content_type(f: Format) -> &'static str {
@@ -490,58 +579,68 @@ fn small_export<T: Serialize>(
     download(f, name, Body::from(out))
 }
 
+/// One export row of an edit as CSV (see [`edit_row_csv`]).
+fn encode_csv(out: &mut String, scratch: &mut String, r: &EditRow) {
+    edit_row_csv(out, scratch, r);
+}
+
+/// One export row of an edit as an NDJSON line: the API's JSON of the edit.
+fn encode_ndjson(out: &mut String, _scratch: &mut String, r: &EditRow) {
+    out.push_str(&serde_json::to_string(&ApiEdit::from(r.clone())).unwrap_or_default());
+    out.push('\n');
+}
+
 /// Streams every matching edit from `after` on: one store page at a time,
-/// encoded and sent as it comes, so memory stays flat at any size.
+/// encoded and sent as it comes, so memory stays flat at any size. A task
+/// reads and encodes the next page while this one is sent (at most two
+/// pages wait between them), so the store and the connection work side by
+/// side.
 fn stream_edits(
     store: Arc<dyn Store>,
     q: HashtagQuery,
     after: Option<Cursor>,
     f: Format,
 ) -> impl Stream<Item = Result<Bytes, StoreError>> {
-    struct S {
-        store: Arc<dyn Store>,
-        q: HashtagQuery,
-        after: Option<Cursor>,
-        started: bool,
-        done: bool,
-    }
-    let s = S {
-        store,
-        q,
-        after,
-        started: false,
-        done: false,
-    };
-    futures_util::stream::unfold(s, move |mut s| async move {
-        if s.done {
-            return None;
-        }
-        let mut out = String::new();
-        if !s.started && f == Format::Csv {
-            csv_row(&mut out, EDIT_COLUMNS);
-        }
-        s.started = true;
-        let hq = s.store.hashtags()?;
-        let page = match hq.hashtag_edits(&s.q, s.after, EXPORT_PAGE).await {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::error!(error = %e, "export failed");
-                s.done = true;
-                return Some((Err(e), s));
-            }
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, StoreError>>(2);
+    tokio::spawn(async move {
+        let Some(hq) = store.hashtags() else { return };
+        let encode: RowEncoder = if f == Format::Csv {
+            encode_csv
+        } else {
+            encode_ndjson
         };
-        for r in page.rows {
-            let e = ApiEdit::from(r);
-            if f == Format::Csv {
-                edit_csv(&mut out, &e);
+        let mut after = after;
+        let mut header = String::new();
+        if f == Format::Csv {
+            csv_row(&mut header, EDIT_COLUMNS);
+        }
+        loop {
+            let (text, next) = match hq
+                .hashtag_edits_encoded(&q, after, EXPORT_PAGE, encode)
+                .await
+            {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::error!(error = %e, "export failed");
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            };
+            let chunk = if header.is_empty() {
+                text
             } else {
-                out.push_str(&serde_json::to_string(&e).unwrap_or_default());
-                out.push('\n');
+                // The first chunk starts with the CSV header.
+                std::mem::take(&mut header) + &text
+            };
+            after = next;
+            // A closed channel: the client went away.
+            if tx.send(Ok(Bytes::from(chunk))).await.is_err() || after.is_none() {
+                return;
             }
         }
-        s.after = page.next;
-        s.done = page.next.is_none();
-        Some((Ok(Bytes::from(out)), s))
+    });
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
     })
 }
 
@@ -1353,5 +1452,64 @@ mod tests {
         assert_eq!(b.len(), 1);
         assert_eq!(b[0].period, "2016-02");
         assert_eq!(b[0].edits, 10);
+    }
+    #[test]
+    fn direct_csv_rows_equal_the_api_edit_rows() {
+        let base = EditRow {
+            id: 7,
+            time_ms: 1_767_225_600_123,
+            wiki: "enwiki".into(),
+            domain: "en.wikipedia.org".into(),
+            rc_id: Some(42),
+            rev_old: Some(99),
+            rev_new: Some(100),
+            title: "Foo, bar (baz) \"q\" é/ü 100% ok".into(),
+            namespace: 0,
+            change_type: "edit".into(),
+            user: Some("=cmd|' /C calc'!A0".into()),
+            summary: "line\nbreak, \"quoted\" #1Lib1Ref".into(),
+            len_old: Some(100),
+            len_new: Some(40),
+            is_new: false,
+            minor: true,
+            tags: vec!["1Lib1Ref".into(), "WPWP".into()],
+            has_image: Some(true),
+            has_video: Some(false),
+            has_audio: None,
+        };
+        let variants = [
+            base.clone(),
+            EditRow {
+                rc_id: None,
+                rev_old: None,
+                rev_new: None,
+                user: None,
+                len_old: None,
+                is_new: true,
+                change_type: "new".into(),
+                tags: vec![],
+                title: "-2 Plain".into(),
+                summary: "+SUM(A1)".into(),
+                has_image: None,
+                has_video: None,
+                ..base.clone()
+            },
+            EditRow {
+                len_old: None,
+                len_new: None,
+                namespace: -1,
+                title: "@x\tY".into(),
+                summary: "plain".into(),
+                user: Some("Ann Bee".into()),
+                ..base
+            },
+        ];
+        for r in variants {
+            let (mut direct, mut scratch, mut reference) =
+                (String::new(), String::new(), String::new());
+            edit_row_csv(&mut direct, &mut scratch, &r);
+            edit_csv(&mut reference, &ApiEdit::from(r.clone()));
+            assert_eq!(direct, reference, "{r:?}");
+        }
     }
 }

@@ -280,6 +280,9 @@ pub struct MediaFlags {
     pub audio: bool,
 }
 
+/// Appends one edit to an export (text, scratch space, the edit).
+pub type RowEncoder = fn(&mut String, &mut String, &EditRow);
+
 /// The read side of hashtag tracking. Implemented by each backend in
 /// `src/store/`; nothing else builds these queries.
 #[async_trait]
@@ -291,6 +294,26 @@ pub trait HashtagQueries: Send + Sync {
         after: Option<Cursor>,
         limit: usize,
     ) -> Result<EditPage, StoreError>;
+
+    /// Matching edits newest first, as [`HashtagQueries::hashtag_edits`],
+    /// each passed to `encode` (which appends it to the text, using the
+    /// second string as scratch space) instead of returned: the exports'
+    /// path. A backend may reuse one row's buffers for every edit and encode
+    /// where it reads. Returns the text and where the next page starts.
+    async fn hashtag_edits_encoded(
+        &self,
+        q: &HashtagQuery,
+        after: Option<Cursor>,
+        limit: usize,
+        encode: RowEncoder,
+    ) -> Result<(String, Option<Cursor>), StoreError> {
+        let page = self.hashtag_edits(q, after, limit).await?;
+        let (mut out, mut scratch) = (String::new(), String::new());
+        for r in &page.rows {
+            encode(&mut out, &mut scratch, r);
+        }
+        Ok((out, page.next))
+    }
 
     async fn hashtag_stats(&self, q: &HashtagQuery) -> Result<HashtagStats, StoreError>;
 

@@ -46,6 +46,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("migrations/postgres/0004_wiki_namespaces.sql"),
     ),
     (6, include_str!("migrations/postgres/0006_long_urls.sql")),
+    (
+        7,
+        include_str!("migrations/postgres/0007_hashtag_uses_wiki.sql"),
+    ),
 ];
 
 /// Advisory lock keys ("wikiwatch" in two halves).

@@ -74,62 +74,89 @@ impl Matching {
     }
 
     fn new(q: &HashtagQuery, after: Option<Cursor>) -> Matching {
+        Matching::build(Vec::new(), q, after, true)
+    }
+
+    /// Continues after `params` (their placeholders keep their numbers);
+    /// `join_edits` false leaves the edits out (only with [`uses_suffice`]).
+    fn build(
+        params: Vec<Val>,
+        q: &HashtagQuery,
+        after: Option<Cursor>,
+        join_edits: bool,
+    ) -> Matching {
         let mut m = Matching {
             sql: String::new(),
-            params: Vec::new(),
+            params,
             time: "e.time_ms",
             id: "e.id",
         };
+        // Any of several tags: the edits whose ids the tags' index ranges
+        // give (a set, so an edit with two of the tags is there once).
+        let several = q.mode == TagMode::Any && q.tags.len() > 1;
         if q.tags.is_empty() {
             m.sql = String::from(" FROM hashtag_edits e WHERE 1 = 1");
+        } else if several {
+            let ps = m.bind_all(q.tags.iter().cloned().map(Val::Text));
+            let mut sql = format!(
+                " FROM hashtag_edits e WHERE e.id IN (SELECT u.edit_id FROM hashtag_uses u \
+                 WHERE u.tag_key IN ({ps})"
+            );
+            // The time range narrows the index ranges too.
+            if let Some(from) = q.from_ms {
+                let p = m.bind(Val::Int(from));
+                sql.push_str(&format!(" AND u.time_ms >= {p}"));
+            }
+            if let Some(until) = q.until_ms {
+                let p = m.bind(Val::Int(until));
+                sql.push_str(&format!(" AND u.time_ms < {p}"));
+            }
+            sql.push(')');
+            m.sql = sql;
         } else {
             m.time = "u.time_ms";
             m.id = "u.edit_id";
-            let mut sql = String::from(
-                " FROM hashtag_uses u JOIN hashtag_edits e ON e.id = u.edit_id WHERE ",
-            );
-            match (q.mode, q.tags.len()) {
-                (_, 1) => {
-                    let p = m.bind(Val::Text(q.tags[0].clone()));
-                    sql.push_str(&format!("u.tag_key = {p}"));
-                }
-                (TagMode::Any, _) => {
-                    let a = m.bind_all(q.tags.iter().cloned().map(Val::Text));
-                    let b = m.bind_all(q.tags.iter().cloned().map(Val::Text));
-                    sql.push_str(&format!(
-                        "u.tag_key IN ({a}) AND NOT EXISTS (SELECT 1 FROM hashtag_uses u2 \
-                         WHERE u2.edit_id = u.edit_id AND u2.tag_key IN ({b}) AND u2.tag_key < u.tag_key)"
-                    ));
-                }
-                (TagMode::All, _) => {
-                    let p = m.bind(Val::Text(q.tags[0].clone()));
-                    sql.push_str(&format!("u.tag_key = {p}"));
-                    for t in &q.tags[1..] {
-                        let p = m.bind(Val::Text(t.clone()));
-                        sql.push_str(&format!(
-                            " AND EXISTS (SELECT 1 FROM hashtag_uses u2 WHERE u2.edit_id = u.edit_id AND u2.tag_key = {p})"
-                        ));
-                    }
-                }
+            let mut sql = String::from(if join_edits {
+                " FROM hashtag_uses u JOIN hashtag_edits e ON e.id = u.edit_id WHERE "
+            } else {
+                " FROM hashtag_uses u WHERE "
+            });
+            // One tag, or all of them: the first tag's use rows whose edit
+            // also carries every other tag.
+            let p = m.bind(Val::Text(q.tags[0].clone()));
+            sql.push_str(&format!("u.tag_key = {p}"));
+            for t in &q.tags[1..] {
+                let p = m.bind(Val::Text(t.clone()));
+                sql.push_str(&format!(
+                    " AND EXISTS (SELECT 1 FROM hashtag_uses u2 WHERE u2.edit_id = u.edit_id AND u2.tag_key = {p})"
+                ));
             }
             m.sql = sql;
         }
         let time = m.time;
-        if let Some(from) = q.from_ms {
+        if let Some(from) = q.from_ms.filter(|_| !several) {
             let p = m.bind(Val::Int(from));
             m.sql.push_str(&format!(" AND {time} >= {p}"));
         }
-        if let Some(until) = q.until_ms {
+        if let Some(until) = q.until_ms.filter(|_| !several) {
             let p = m.bind(Val::Int(until));
             m.sql.push_str(&format!(" AND {time} < {p}"));
         }
+        // With tags, the use row's copies of the wiki and the user (the same
+        // values): the (tag_key, wiki, time_ms, edit_id) index narrows a tag
+        // to a wiki, and a count needs no join.
+        let (wiki, user) = if q.tags.is_empty() || several {
+            ("e.wiki", "e.user_name")
+        } else {
+            ("u.wiki", "u.user_name")
+        };
         if !q.wikis.is_empty() {
             let mut ors = Vec::new();
             for w in &q.wikis {
                 let (col, op, v) = match w {
-                    WikiFilter::DbName(s) => ("e.wiki", "=", s),
+                    WikiFilter::DbName(s) => (wiki, "=", s),
                     WikiFilter::Domain(s) => ("e.domain", "=", s),
-                    WikiFilter::DbNameLike(s) => ("e.wiki", "LIKE", s),
+                    WikiFilter::DbNameLike(s) => (wiki, "LIKE", s),
                     WikiFilter::DomainLike(s) => ("e.domain", "LIKE", s),
                 };
                 let p = m.bind(Val::Text(v.clone()));
@@ -143,7 +170,7 @@ impl Matching {
         }
         if !q.users.is_empty() {
             let ps = m.bind_all(q.users.iter().cloned().map(Val::Text));
-            m.sql.push_str(&format!(" AND e.user_name IN ({ps})"));
+            m.sql.push_str(&format!(" AND {user} IN ({ps})"));
         }
         if !q.namespaces.is_empty() {
             let ps = m.bind_all(q.namespaces.iter().copied().map(Val::Int));
@@ -228,6 +255,20 @@ fn stats_row(r: &Row) -> HashtagStats {
     }
 }
 
+/// True when the use rows alone answer which edits match: tags, times, users
+/// and wikis by database name are copied onto every use row, so a count
+/// needs no join to the edits.
+fn uses_suffice(q: &HashtagQuery) -> bool {
+    !q.tags.is_empty()
+        && q.wikis
+            .iter()
+            .all(|w| matches!(w, WikiFilter::DbName(_) | WikiFilter::DbNameLike(_)))
+        && q.namespaces.is_empty()
+        && q.types.is_empty()
+        && q.text.is_none()
+        && !q.media.any()
+}
+
 /// One tag, no other filter, all time: the per-tag aggregates answer.
 fn whole_tag(q: &HashtagQuery) -> Option<&str> {
     (q.is_single_tag_only() && q.from_ms.is_none() && q.until_ms.is_none())
@@ -252,7 +293,38 @@ impl HashtagQueries for PostgresStore {
         after: Option<Cursor>,
         limit: usize,
     ) -> Result<EditPage, StoreError> {
-        let mut m = Matching::new(q, after);
+        let mut m = if q.mode == TagMode::Any && q.tags.len() > 1 {
+            // Several tags: a merge of each tag's own newest-first index
+            // walk, each stopping after a page; an edit with two of the tags
+            // is one (time, id) row of the UNION.
+            let mut params = Vec::new();
+            let mut branches = Vec::new();
+            for (n, t) in q.tags.iter().enumerate() {
+                let one = HashtagQuery {
+                    tags: vec![t.clone()],
+                    ..q.clone()
+                };
+                let mut b = Matching::build(params, &one, after, true);
+                let lim = b.bind(Val::Int(limit as i64 + 1));
+                branches.push(format!(
+                    "SELECT * FROM (SELECT u.time_ms AS t, u.edit_id AS i {} \
+                     ORDER BY u.time_ms DESC, u.edit_id DESC LIMIT {lim}) b{n}",
+                    b.sql
+                ));
+                params = b.params;
+            }
+            Matching {
+                sql: format!(
+                    " FROM ({}) m JOIN hashtag_edits e ON e.id = m.i",
+                    branches.join(" UNION ")
+                ),
+                params,
+                time: "m.t",
+                id: "m.i",
+            }
+        } else {
+            Matching::new(q, after)
+        };
         // One more than asked tells whether there is a next page.
         let lim = m.bind(Val::Int(limit as i64 + 1));
         let sql = format!(
@@ -328,7 +400,7 @@ impl HashtagQueries for PostgresStore {
             sql.push_str(" GROUP BY hour / 24 ORDER BY 1");
             (sql, values)
         } else {
-            let m = Matching::new(q, None);
+            let m = Matching::build(Vec::new(), q, None, !uses_suffice(q));
             (
                 format!(
                     "SELECT {t} / 86400000, COUNT(*) {} GROUP BY {t} / 86400000 ORDER BY 1",

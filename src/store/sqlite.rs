@@ -29,6 +29,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("migrations/sqlite/0004_wiki_namespaces.sql"),
     ),
     (5, include_str!("migrations/sqlite/0005_links_present.sql")),
+    (
+        6,
+        include_str!("migrations/sqlite/0006_hashtag_uses_wiki.sql"),
+    ),
 ];
 
 const COUNTED_TABLES: &[&str] = &[

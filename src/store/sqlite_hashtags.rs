@@ -4,8 +4,9 @@
 //! matching edit exactly once:
 //! - one tag: the rows of `hashtag_uses` for that key, in the order of the
 //!   `(tag_key, time_ms, edit_id)` index, so the newest page is an index walk;
-//! - `any` of several: the use rows of those keys, keeping per edit only the
-//!   one with the smallest matched key;
+//! - `any` of several: the edits whose ids the tags' index ranges give (one
+//!   edit once however many of the tags it has); the edits page instead merges
+//!   each tag's own newest-first walk (`UNION` of per-tag `LIMIT`ed scans);
 //! - `all`: the use rows of the first key whose edit also has every other key;
 //! - no tag: the edits themselves.
 //!
@@ -15,12 +16,12 @@
 use std::path::Path;
 
 use async_trait::async_trait;
-use rusqlite::types::Value;
+use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::hashtag_queries::{
     Cursor, DayCount, EditPage, EditRow, HashtagQueries, HashtagQuery, HashtagStats, MediaCheck,
-    MediaFlags, TagInfo, TagMode, TagOrder, TopBy, TopRow, TrendingRow, WikiFilter,
+    MediaFlags, RowEncoder, TagInfo, TagMode, TagOrder, TopBy, TopRow, TrendingRow, WikiFilter,
 };
 use super::{HashtagEdit, SqliteStore, StoreError};
 
@@ -50,61 +51,95 @@ fn like_escape(s: &str) -> String {
     out
 }
 
+/// True when the use rows alone answer which edits match: tags, times, users
+/// and wikis by database name are copied onto every use row, so a count
+/// needs no join to the edits.
+fn uses_suffice(q: &HashtagQuery) -> bool {
+    !q.tags.is_empty()
+        && q.wikis
+            .iter()
+            .all(|w| matches!(w, WikiFilter::DbName(_) | WikiFilter::DbNameLike(_)))
+        && q.namespaces.is_empty()
+        && q.types.is_empty()
+        && q.text.is_none()
+        && !q.media.any()
+}
+
 impl Matching {
     fn new(q: &HashtagQuery, after: Option<Cursor>) -> Matching {
+        Matching::build(q, after, true)
+    }
+
+    /// `join_edits` false leaves the edits out (only with [`uses_suffice`]).
+    fn build(q: &HashtagQuery, after: Option<Cursor>, join_edits: bool) -> Matching {
         let mut params: Vec<Value> = Vec::new();
         let mut sql;
+        // Any of several tags: the edits whose ids the tags' index ranges
+        // give (a set, so an edit with two of the tags is there once).
+        let several = q.mode == TagMode::Any && q.tags.len() > 1;
         let (time, id) = if q.tags.is_empty() {
             sql = String::from(" FROM hashtag_edits e WHERE 1 = 1");
             ("e.time_ms", "e.id")
-        } else {
-            sql = String::from(
-                " FROM hashtag_uses u JOIN hashtag_edits e ON e.id = u.edit_id WHERE ",
+        } else if several {
+            sql = format!(
+                " FROM hashtag_edits e WHERE e.id IN (SELECT u.edit_id FROM hashtag_uses u \
+                 WHERE u.tag_key IN ({})",
+                placeholders(q.tags.len())
             );
-            match (q.mode, q.tags.len()) {
-                (_, 1) => {
-                    sql.push_str("u.tag_key = ?");
-                    params.push(Value::Text(q.tags[0].clone()));
-                }
-                (TagMode::Any, n) => {
-                    let ph = placeholders(n);
-                    sql.push_str(&format!(
-                        "u.tag_key IN ({ph}) AND NOT EXISTS (SELECT 1 FROM hashtag_uses u2 \
-                         WHERE u2.edit_id = u.edit_id AND u2.tag_key IN ({ph}) AND u2.tag_key < u.tag_key)"
-                    ));
-                    for _ in 0..2 {
-                        params.extend(q.tags.iter().cloned().map(Value::Text));
-                    }
-                }
-                (TagMode::All, _) => {
-                    sql.push_str("u.tag_key = ?");
-                    params.push(Value::Text(q.tags[0].clone()));
-                    for t in &q.tags[1..] {
-                        sql.push_str(
-                            " AND EXISTS (SELECT 1 FROM hashtag_uses u2 WHERE u2.edit_id = u.edit_id AND u2.tag_key = ?)",
-                        );
-                        params.push(Value::Text(t.clone()));
-                    }
-                }
+            params.extend(q.tags.iter().cloned().map(Value::Text));
+            // The time range narrows the index ranges too.
+            if let Some(from) = q.from_ms {
+                sql.push_str(" AND u.time_ms >= ?");
+                params.push(Value::Integer(from));
+            }
+            if let Some(until) = q.until_ms {
+                sql.push_str(" AND u.time_ms < ?");
+                params.push(Value::Integer(until));
+            }
+            sql.push(')');
+            ("e.time_ms", "e.id")
+        } else {
+            sql = String::from(if join_edits {
+                " FROM hashtag_uses u JOIN hashtag_edits e ON e.id = u.edit_id WHERE "
+            } else {
+                " FROM hashtag_uses u WHERE "
+            });
+            // One tag, or all of them: the first tag's use rows whose edit
+            // also carries every other tag.
+            sql.push_str("u.tag_key = ?");
+            params.push(Value::Text(q.tags[0].clone()));
+            for t in &q.tags[1..] {
+                sql.push_str(
+                    " AND EXISTS (SELECT 1 FROM hashtag_uses u2 WHERE u2.edit_id = u.edit_id AND u2.tag_key = ?)",
+                );
+                params.push(Value::Text(t.clone()));
             }
             ("u.time_ms", "u.edit_id")
         };
-        if let Some(from) = q.from_ms {
+        if let Some(from) = q.from_ms.filter(|_| !several) {
             sql.push_str(&format!(" AND {time} >= ?"));
             params.push(Value::Integer(from));
         }
-        if let Some(until) = q.until_ms {
+        if let Some(until) = q.until_ms.filter(|_| !several) {
             sql.push_str(&format!(" AND {time} < ?"));
             params.push(Value::Integer(until));
         }
+        // With tags, the use row's copies of the wiki and the user (the same
+        // values): the (tag_key, wiki, time_ms, edit_id) index narrows a tag
+        // to a wiki, and a count needs no join.
+        let row = if q.tags.is_empty() || several {
+            "e"
+        } else {
+            "u"
+        };
         if !q.wikis.is_empty() {
             let mut ors = Vec::new();
             for w in &q.wikis {
                 let (clause, v) = match w {
-                    WikiFilter::DbName(s) => ("e.wiki = ?", s),
-                    WikiFilter::Domain(s) => ("e.domain = ?", s),
-                    WikiFilter::DbNameLike(s) => ("e.wiki LIKE ? ESCAPE '\\'", s),
-                    WikiFilter::DomainLike(s) => ("e.domain LIKE ? ESCAPE '\\'", s),
+                    WikiFilter::DbName(s) => (format!("{row}.wiki = ?"), s),
+                    WikiFilter::Domain(s) => ("e.domain = ?".to_owned(), s),
+                    WikiFilter::DbNameLike(s) => (format!("{row}.wiki LIKE ? ESCAPE '\\'"), s),
+                    WikiFilter::DomainLike(s) => ("e.domain LIKE ? ESCAPE '\\'".to_owned(), s),
                 };
                 ors.push(clause);
                 params.push(Value::Text(v.clone()));
@@ -113,7 +148,7 @@ impl Matching {
         }
         if !q.users.is_empty() {
             sql.push_str(&format!(
-                " AND e.user_name IN ({})",
+                " AND {row}.user_name IN ({})",
                 placeholders(q.users.len())
             ));
             params.extend(q.users.iter().cloned().map(Value::Text));
@@ -167,54 +202,147 @@ fn flag(v: Option<i64>) -> Option<bool> {
     v.map(|n| n != 0)
 }
 
+/// The page query: `limit + 1` matching edits newest first (one more than
+/// asked tells whether there is a next page), columns as [`edit_row`] reads.
+fn edits_sql(q: &HashtagQuery, after: Option<Cursor>, limit: usize) -> (String, Vec<Value>) {
+    let (from, mut params, time, id) = if q.mode == TagMode::Any && q.tags.len() > 1 {
+        // Several tags: a merge of each tag's own newest-first index walk,
+        // each stopping after a page; an edit with two of the tags is one
+        // (time, id) row of the UNION.
+        let mut params = Vec::new();
+        let mut branches = Vec::new();
+        for t in &q.tags {
+            let one = HashtagQuery {
+                tags: vec![t.clone()],
+                ..q.clone()
+            };
+            let m = Matching::new(&one, after);
+            branches.push(format!(
+                "SELECT * FROM (SELECT u.time_ms AS t, u.edit_id AS i {} \
+                 ORDER BY u.time_ms DESC, u.edit_id DESC LIMIT ?)",
+                m.sql
+            ));
+            params.extend(m.params);
+            params.push(Value::Integer(limit as i64 + 1));
+        }
+        (
+            format!(
+                " FROM ({}) m JOIN hashtag_edits e ON e.id = m.i",
+                branches.join(" UNION ")
+            ),
+            params,
+            "m.t",
+            "m.i",
+        )
+    } else {
+        let m = Matching::new(q, after);
+        (m.sql, m.params, m.time, m.id)
+    };
+    let sql = format!(
+        "SELECT e.id, e.time_ms, e.wiki, e.domain, e.rc_id, e.rev_old, e.rev_new, e.title, e.namespace,
+            e.change_type, e.user_name, e.summary, e.len_old, e.len_new, e.is_new, e.minor,
+            e.has_image, e.has_video, e.has_audio,
+            (SELECT group_concat(t.tag, ' ') FROM hashtag_uses t WHERE t.edit_id = e.id)
+         {from} ORDER BY {time} DESC, {id} DESC LIMIT ?"
+    );
+    // One more than asked tells whether there is a next page.
+    params.push(Value::Integer(limit as i64 + 1));
+    (sql, params)
+}
+
+fn edit_row(r: &rusqlite::Row) -> rusqlite::Result<EditRow> {
+    Ok(EditRow {
+        id: r.get(0)?,
+        time_ms: r.get(1)?,
+        wiki: r.get(2)?,
+        domain: r.get(3)?,
+        rc_id: r.get(4)?,
+        rev_old: r.get(5)?,
+        rev_new: r.get(6)?,
+        title: r.get(7)?,
+        namespace: r.get(8)?,
+        change_type: r.get(9)?,
+        user: r.get(10)?,
+        summary: r.get(11)?,
+        len_old: r.get(12)?,
+        len_new: r.get(13)?,
+        is_new: r.get::<_, i64>(14)? != 0,
+        minor: r.get::<_, i64>(15)? != 0,
+        // Tags are runs of word characters: a space never occurs in one.
+        tags: r
+            .get::<_, Option<String>>(19)?
+            .map(|t| t.split(' ').map(str::to_owned).collect())
+            .unwrap_or_default(),
+        has_image: flag(r.get(16)?),
+        has_video: flag(r.get(17)?),
+        has_audio: flag(r.get(18)?),
+    })
+}
+
+/// Column `i` as text (NULL as None), borrowed from the row.
+fn text_ref<'a>(r: &'a rusqlite::Row, i: usize) -> rusqlite::Result<Option<&'a str>> {
+    match r.get_ref(i)? {
+        ValueRef::Null => Ok(None),
+        v => v.as_str().map(Some).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        }),
+    }
+}
+
+fn set_text(into: &mut String, from: &str) {
+    into.clear();
+    into.push_str(from);
+}
+
+/// [`edit_row`] into an existing row, reusing its strings' buffers.
+fn fill_edit_row(r: &rusqlite::Row, e: &mut EditRow) -> rusqlite::Result<()> {
+    e.id = r.get(0)?;
+    e.time_ms = r.get(1)?;
+    set_text(&mut e.wiki, text_ref(r, 2)?.unwrap_or_default());
+    set_text(&mut e.domain, text_ref(r, 3)?.unwrap_or_default());
+    e.rc_id = r.get(4)?;
+    e.rev_old = r.get(5)?;
+    e.rev_new = r.get(6)?;
+    set_text(&mut e.title, text_ref(r, 7)?.unwrap_or_default());
+    e.namespace = r.get(8)?;
+    set_text(&mut e.change_type, text_ref(r, 9)?.unwrap_or_default());
+    match (text_ref(r, 10)?, &mut e.user) {
+        (None, u) => *u = None,
+        (Some(v), Some(u)) => set_text(u, v),
+        (Some(v), u) => *u = Some(v.to_owned()),
+    }
+    set_text(&mut e.summary, text_ref(r, 11)?.unwrap_or_default());
+    e.len_old = r.get(12)?;
+    e.len_new = r.get(13)?;
+    e.is_new = r.get::<_, i64>(14)? != 0;
+    e.minor = r.get::<_, i64>(15)? != 0;
+    e.has_image = flag(r.get(16)?);
+    e.has_video = flag(r.get(17)?);
+    e.has_audio = flag(r.get(18)?);
+    let mut n = 0;
+    if let Some(tags) = text_ref(r, 19)? {
+        for t in tags.split(' ') {
+            match e.tags.get_mut(n) {
+                Some(into) => set_text(into, t),
+                None => e.tags.push(t.to_owned()),
+            }
+            n += 1;
+        }
+    }
+    e.tags.truncate(n);
+    Ok(())
+}
+
 fn edits_page(
     c: &Connection,
     q: &HashtagQuery,
     after: Option<Cursor>,
     limit: usize,
 ) -> Result<EditPage, StoreError> {
-    let m = Matching::new(q, after);
-    let sql = format!(
-        "SELECT e.id, e.time_ms, e.wiki, e.domain, e.rc_id, e.rev_old, e.rev_new, e.title, e.namespace,
-            e.change_type, e.user_name, e.summary, e.len_old, e.len_new, e.is_new, e.minor,
-            e.has_image, e.has_video, e.has_audio,
-            (SELECT group_concat(t.tag, ' ') FROM hashtag_uses t WHERE t.edit_id = e.id)
-         {} ORDER BY {} DESC, {} DESC LIMIT ?",
-        m.sql, m.time, m.id
-    );
-    let mut params = m.params;
-    // One more than asked tells whether there is a next page.
-    params.push(Value::Integer(limit as i64 + 1));
+    let (sql, params) = edits_sql(q, after, limit);
     let mut stmt = c.prepare_cached(&sql)?;
     let mut rows = stmt
-        .query_map(params_from_iter(params), |r| {
-            Ok(EditRow {
-                id: r.get(0)?,
-                time_ms: r.get(1)?,
-                wiki: r.get(2)?,
-                domain: r.get(3)?,
-                rc_id: r.get(4)?,
-                rev_old: r.get(5)?,
-                rev_new: r.get(6)?,
-                title: r.get(7)?,
-                namespace: r.get(8)?,
-                change_type: r.get(9)?,
-                user: r.get(10)?,
-                summary: r.get(11)?,
-                len_old: r.get(12)?,
-                len_new: r.get(13)?,
-                is_new: r.get::<_, i64>(14)? != 0,
-                minor: r.get::<_, i64>(15)? != 0,
-                // Tags are runs of word characters: a space never occurs in one.
-                tags: r
-                    .get::<_, Option<String>>(19)?
-                    .map(|t| t.split(' ').map(str::to_owned).collect())
-                    .unwrap_or_default(),
-                has_image: flag(r.get(16)?),
-                has_video: flag(r.get(17)?),
-                has_audio: flag(r.get(18)?),
-            })
-        })?
+        .query_map(params_from_iter(params), edit_row)?
         .collect::<Result<Vec<_>, _>>()?;
     let next = if rows.len() > limit {
         rows.truncate(limit);
@@ -223,6 +351,53 @@ fn edits_page(
         None
     };
     Ok(EditPage { rows, next })
+}
+
+/// [`edits_page`] encoded where it is read, through one reused row.
+fn edits_encoded(
+    c: &Connection,
+    q: &HashtagQuery,
+    after: Option<Cursor>,
+    limit: usize,
+    encode: RowEncoder,
+) -> Result<(String, Option<Cursor>), StoreError> {
+    let (sql, params) = edits_sql(q, after, limit);
+    let mut stmt = c.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params_from_iter(params))?;
+    let (mut out, mut scratch) = (String::new(), String::new());
+    let mut e = EditRow {
+        id: 0,
+        time_ms: 0,
+        wiki: String::new(),
+        domain: String::new(),
+        rc_id: None,
+        rev_old: None,
+        rev_new: None,
+        title: String::new(),
+        namespace: 0,
+        change_type: String::new(),
+        user: None,
+        summary: String::new(),
+        len_old: None,
+        len_new: None,
+        is_new: false,
+        minor: false,
+        tags: Vec::new(),
+        has_image: None,
+        has_video: None,
+        has_audio: None,
+    };
+    let mut n = 0;
+    while let Some(r) = rows.next()? {
+        if n == limit {
+            // The one more than asked: there is a next page.
+            return Ok((out, Some(e.cursor())));
+        }
+        fill_edit_row(r, &mut e)?;
+        encode(&mut out, &mut scratch, &e);
+        n += 1;
+    }
+    Ok((out, None))
 }
 
 /// One tag, no other filter, all time: the per-tag aggregates answer.
@@ -305,7 +480,7 @@ fn days(c: &Connection, q: &HashtagQuery) -> Result<Vec<DayCount>, StoreError> {
         sql.push_str(" GROUP BY hour / 24 ORDER BY 1");
         (sql, params)
     } else {
-        let m = Matching::new(q, None);
+        let m = Matching::build(q, None, !uses_suffice(q));
         (
             format!(
                 "SELECT {t} / 86400000, COUNT(*) {} GROUP BY {t} / 86400000 ORDER BY 1",
@@ -403,6 +578,18 @@ impl HashtagQueries for SqliteStore {
     ) -> Result<EditPage, StoreError> {
         let q = q.clone();
         self.read(move |c| edits_page(c, &q, after, limit)).await
+    }
+
+    async fn hashtag_edits_encoded(
+        &self,
+        q: &HashtagQuery,
+        after: Option<Cursor>,
+        limit: usize,
+        encode: RowEncoder,
+    ) -> Result<(String, Option<Cursor>), StoreError> {
+        let q = q.clone();
+        self.read(move |c| edits_encoded(c, &q, after, limit, encode))
+            .await
     }
 
     async fn hashtag_stats(&self, q: &HashtagQuery) -> Result<HashtagStats, StoreError> {
@@ -660,4 +847,181 @@ pub fn bulk_load_hashtag_edits(
     tx.commit()?;
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")?;
     Ok((n_edits, n_uses))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::{EditorKind, Hashtag, hashtag_key};
+    use crate::store::hashtag_queries::MediaFilter;
+
+    fn edit(i: i64) -> HashtagEdit {
+        let tags: Vec<&str> = match i % 5 {
+            0 => vec!["Alpha"],
+            1 => vec!["Alpha", "Beta"],
+            2 => vec!["Beta"],
+            3 => vec!["Gamma", "Beta"],
+            _ => vec!["Alpha", "Gamma"],
+        };
+        let (wiki, domain) = [
+            ("enwiki", "en.wikipedia.org"),
+            ("frwiki", "fr.wikipedia.org"),
+            ("commonswiki", "commons.wikimedia.org"),
+        ][(i % 3) as usize];
+        HashtagEdit {
+            meta_id: format!("t-{i}"),
+            wiki: wiki.into(),
+            domain: domain.into(),
+            rc_id: Some(i),
+            rev_old: Some(1000 + i),
+            rev_new: Some(2000 + i),
+            title: format!("Page {}", i % 11),
+            namespace: 0,
+            change_type: "edit".into(),
+            user: Some(format!("User{}", i % 7)),
+            editor_kind: EditorKind::Named,
+            // Several edits share a time: the id breaks the tie.
+            time_ms: 1_700_000_000_000 + (i / 3) * 60_000,
+            summary: "s".into(),
+            len_old: Some(10),
+            len_new: Some(20),
+            minor: false,
+            is_new: false,
+            bot: false,
+            tags: tags
+                .iter()
+                .map(|t| Hashtag {
+                    text: (*t).into(),
+                    key: hashtag_key(t),
+                })
+                .collect(),
+        }
+    }
+
+    fn line(out: &mut String, _scratch: &mut String, r: &EditRow) {
+        out.push_str(&format!("{} {}\n", r.id, r.tags.join(" ")));
+    }
+
+    /// Every page of the edits and of the encoded export, with a small page
+    /// size so both cross many page boundaries: the same edits, each once,
+    /// newest first, as many as the stats count.
+    #[tokio::test]
+    async fn pages_and_encoded_exports_agree_for_every_tag_plan() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.db");
+        let store = SqliteStore::open(&path).await.unwrap();
+        bulk_load_hashtag_edits(&path, (0..400).map(edit), 100).unwrap();
+        let q = |tags: &[&str], wikis: Vec<WikiFilter>| HashtagQuery {
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            mode: TagMode::Any,
+            wikis,
+            users: vec![],
+            namespaces: vec![],
+            types: vec![],
+            from_ms: None,
+            until_ms: None,
+            text: None,
+            media: MediaFilter::default(),
+        };
+        let cases = [
+            (q(&["alpha"], vec![]), 240),
+            (q(&["alpha", "beta"], vec![]), 400),
+            (q(&["alpha", "gamma"], vec![]), 320),
+            (q(&["beta"], vec![WikiFilter::DbName("enwiki".into())]), 80),
+            (
+                q(
+                    &["alpha", "beta"],
+                    vec![WikiFilter::DomainLike("%.wikipedia.org".into())],
+                ),
+                267,
+            ),
+        ];
+        for (query, want) in cases {
+            let mut pages = Vec::new();
+            let mut after = None;
+            loop {
+                let p = store.hashtag_edits(&query, after, 7).await.unwrap();
+                pages.extend(
+                    p.rows
+                        .iter()
+                        .map(|r| format!("{} {}\n", r.id, r.tags.join(" "))),
+                );
+                after = p.next;
+                if after.is_none() {
+                    break;
+                }
+            }
+            let mut encoded = String::new();
+            let mut after = None;
+            loop {
+                let (text, next) = store
+                    .hashtag_edits_encoded(&query, after, 7, line)
+                    .await
+                    .unwrap();
+                encoded.push_str(&text);
+                after = next;
+                if after.is_none() {
+                    break;
+                }
+            }
+            assert_eq!(encoded, pages.concat(), "{query:?}");
+            assert_eq!(pages.len(), want, "{query:?}");
+            let ids: std::collections::HashSet<&String> = pages.iter().collect();
+            assert_eq!(ids.len(), want, "each edit once: {query:?}");
+            let ids: Vec<i64> = pages
+                .iter()
+                .map(|l| l.split(' ').next().unwrap().parse().unwrap())
+                .collect();
+            assert!(
+                ids.windows(2).all(|w| w[0] > w[1]),
+                "newest first: {query:?}"
+            );
+            let stats = store.hashtag_stats(&query).await.unwrap();
+            assert_eq!(stats.edits, want as i64, "{query:?}");
+            let days: i64 = store
+                .hashtag_days(&query)
+                .await
+                .unwrap()
+                .iter()
+                .map(|d| d.edits)
+                .sum();
+            assert_eq!(days, want as i64, "{query:?}");
+        }
+    }
+
+    /// Migration 6 (the tag + wiki index) reaches a database already at
+    /// version 5 when it is next opened.
+    #[tokio::test]
+    async fn a_database_at_version_5_gets_the_tag_wiki_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.db");
+        drop(SqliteStore::open(&path).await.unwrap());
+        let has_index = || -> i64 {
+            Connection::open(&path)
+                .unwrap()
+                .query_row(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE name = 'hashtag_uses_tag_wiki_time'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap()
+        };
+        assert_eq!(has_index(), 1);
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "DROP INDEX hashtag_uses_tag_wiki_time; DELETE FROM schema_migrations WHERE version = 6;",
+            )
+            .unwrap();
+        bulk_load_hashtag_edits(&path, (0..20).map(edit), 10).unwrap();
+        assert_eq!(has_index(), 0);
+        let store = SqliteStore::open(&path).await.unwrap();
+        assert_eq!(has_index(), 1);
+        let q = HashtagQuery {
+            tags: vec!["beta".into()],
+            wikis: vec![WikiFilter::DbName("enwiki".into())],
+            ..HashtagQuery::default()
+        };
+        assert_eq!(store.hashtag_stats(&q).await.unwrap().edits, 4);
+    }
 }
