@@ -21,16 +21,23 @@ fn dump(db: &str) {
     );
 }
 
-#[tokio::test]
-async fn a_database_at_version_3_gets_migration_2_with_its_aggregates_backfilled() {
-    let Some(db) = pg_database().await else {
-        return;
-    };
+/// A fresh database migrated to the newest version by running the binary
+/// once, and a client on it; `None` without a PostgreSQL server.
+async fn migrated_database() -> Option<(String, tokio_postgres::Client)> {
+    let db = pg_database().await?;
     dump(&db);
     let (client, conn) = tokio_postgres::connect(&db, tokio_postgres::NoTls)
         .await
         .expect("connect");
     tokio::spawn(conn);
+    Some((db, client))
+}
+
+#[tokio::test]
+async fn a_database_at_version_3_gets_migration_2_with_its_aggregates_backfilled() {
+    let Some((db, client)) = migrated_database().await else {
+        return;
+    };
     // Back to what a database migrated before 0002 existed looks like, with
     // one hashtag edit stored.
     client
@@ -84,14 +91,9 @@ async fn a_database_at_version_3_gets_migration_2_with_its_aggregates_backfilled
 
 #[tokio::test]
 async fn a_database_at_version_6_gets_the_tag_wiki_index_of_migration_7() {
-    let Some(db) = pg_database().await else {
+    let Some((db, client)) = migrated_database().await else {
         return;
     };
-    dump(&db);
-    let (client, conn) = tokio_postgres::connect(&db, tokio_postgres::NoTls)
-        .await
-        .expect("connect");
-    tokio::spawn(conn);
     assert_eq!(has_index(&client).await, 1);
     // Back to a database at version 6, with a hashtag edit stored.
     client

@@ -125,6 +125,21 @@ impl HashtagQuery {
             && self.text.is_none()
             && !self.media.any()
     }
+
+    /// True when the use rows alone answer which edits match: tags, times,
+    /// users and wikis by database name are copied onto every use row, so a
+    /// count needs no join to the edits.
+    pub fn uses_suffice(&self) -> bool {
+        !self.tags.is_empty()
+            && self
+                .wikis
+                .iter()
+                .all(|w| matches!(w, WikiFilter::DbName(_) | WikiFilter::DbNameLike(_)))
+            && self.namespaces.is_empty()
+            && self.types.is_empty()
+            && self.text.is_none()
+            && !self.media.any()
+    }
 }
 
 /// Where the next page starts: after the row with this time and id.

@@ -78,7 +78,7 @@ impl Matching {
     }
 
     /// Continues after `params` (their placeholders keep their numbers);
-    /// `join_edits` false leaves the edits out (only with [`uses_suffice`]).
+    /// `join_edits` false leaves the edits out (only when [`HashtagQuery::uses_suffice`]).
     fn build(
         params: Vec<Val>,
         q: &HashtagQuery,
@@ -255,20 +255,6 @@ fn stats_row(r: &Row) -> HashtagStats {
     }
 }
 
-/// True when the use rows alone answer which edits match: tags, times, users
-/// and wikis by database name are copied onto every use row, so a count
-/// needs no join to the edits.
-fn uses_suffice(q: &HashtagQuery) -> bool {
-    !q.tags.is_empty()
-        && q.wikis
-            .iter()
-            .all(|w| matches!(w, WikiFilter::DbName(_) | WikiFilter::DbNameLike(_)))
-        && q.namespaces.is_empty()
-        && q.types.is_empty()
-        && q.text.is_none()
-        && !q.media.any()
-}
-
 /// One tag, no other filter, all time: the per-tag aggregates answer.
 fn whole_tag(q: &HashtagQuery) -> Option<&str> {
     (q.is_single_tag_only() && q.from_ms.is_none() && q.until_ms.is_none())
@@ -400,7 +386,7 @@ impl HashtagQueries for PostgresStore {
             sql.push_str(" GROUP BY hour / 24 ORDER BY 1");
             (sql, values)
         } else {
-            let m = Matching::build(Vec::new(), q, None, !uses_suffice(q));
+            let m = Matching::build(Vec::new(), q, None, !q.uses_suffice());
             (
                 format!(
                     "SELECT {t} / 86400000, COUNT(*) {} GROUP BY {t} / 86400000 ORDER BY 1",

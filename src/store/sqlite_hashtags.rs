@@ -51,26 +51,12 @@ fn like_escape(s: &str) -> String {
     out
 }
 
-/// True when the use rows alone answer which edits match: tags, times, users
-/// and wikis by database name are copied onto every use row, so a count
-/// needs no join to the edits.
-fn uses_suffice(q: &HashtagQuery) -> bool {
-    !q.tags.is_empty()
-        && q.wikis
-            .iter()
-            .all(|w| matches!(w, WikiFilter::DbName(_) | WikiFilter::DbNameLike(_)))
-        && q.namespaces.is_empty()
-        && q.types.is_empty()
-        && q.text.is_none()
-        && !q.media.any()
-}
-
 impl Matching {
     fn new(q: &HashtagQuery, after: Option<Cursor>) -> Matching {
         Matching::build(q, after, true)
     }
 
-    /// `join_edits` false leaves the edits out (only with [`uses_suffice`]).
+    /// `join_edits` false leaves the edits out (only when [`HashtagQuery::uses_suffice`]).
     fn build(q: &HashtagQuery, after: Option<Cursor>, join_edits: bool) -> Matching {
         let mut params: Vec<Value> = Vec::new();
         let mut sql;
@@ -480,7 +466,7 @@ fn days(c: &Connection, q: &HashtagQuery) -> Result<Vec<DayCount>, StoreError> {
         sql.push_str(" GROUP BY hour / 24 ORDER BY 1");
         (sql, params)
     } else {
-        let m = Matching::build(q, None, !uses_suffice(q));
+        let m = Matching::build(q, None, !q.uses_suffice());
         (
             format!(
                 "SELECT {t} / 86400000, COUNT(*) {} GROUP BY {t} / 86400000 ORDER BY 1",
