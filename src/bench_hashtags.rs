@@ -16,6 +16,7 @@ use std::time::Instant;
 use clap::Args;
 use serde::Serialize;
 
+use crate::bench_common::{Latency, Rng, WIKIS, time_endpoints};
 use crate::extract::{EditorKind, Hashtag, hashtag_key};
 use crate::http::{AppState, Application};
 use crate::store::{self, HashtagEdit};
@@ -44,16 +45,6 @@ pub struct HashtagBenchArgs {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Latency {
-    pub name: String,
-    pub path: String,
-    pub requests: usize,
-    pub p50_ms: f64,
-    pub p95_ms: f64,
-    pub max_ms: f64,
-}
-
-#[derive(Debug, Serialize)]
 pub struct HashtagBenchResult {
     pub uses: u64,
     pub edits: u64,
@@ -69,53 +60,6 @@ pub struct HashtagBenchResult {
     pub rss_before_export_mb: f64,
     pub rss_after_export_mb: f64,
 }
-
-/// xorshift64*: deterministic and fast.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn chance(&mut self, pct: u64) -> bool {
-        self.below(100) < pct
-    }
-}
-
-const WIKIS: &[(&str, &str)] = &[
-    ("enwiki", "en.wikipedia.org"),
-    ("frwiki", "fr.wikipedia.org"),
-    ("dewiki", "de.wikipedia.org"),
-    ("eswiki", "es.wikipedia.org"),
-    ("itwiki", "it.wikipedia.org"),
-    ("ptwiki", "pt.wikipedia.org"),
-    ("arwiki", "ar.wikipedia.org"),
-    ("hiwiki", "hi.wikipedia.org"),
-    ("bnwiki", "bn.wikipedia.org"),
-    ("yowiki", "yo.wikipedia.org"),
-    ("hawiki", "ha.wikipedia.org"),
-    ("igwiki", "ig.wikipedia.org"),
-    ("swwiki", "sw.wikipedia.org"),
-    ("tawiki", "ta.wikipedia.org"),
-    ("idwiki", "id.wikipedia.org"),
-    ("ukwiki", "uk.wikipedia.org"),
-    ("ruwiki", "ru.wikipedia.org"),
-    ("jawiki", "ja.wikipedia.org"),
-    ("zhwiki", "zh.wikipedia.org"),
-    ("commonswiki", "commons.wikimedia.org"),
-    ("wikidatawiki", "www.wikidata.org"),
-    ("frwikisource", "fr.wikisource.org"),
-    ("enwikisource", "en.wikisource.org"),
-    ("metawiki", "meta.wikimedia.org"),
-];
 
 /// Campaign tags and their share of uses (per cent); the rest is a long tail.
 const CAMPAIGNS: &[(&str, u64)] = &[
@@ -206,14 +150,6 @@ fn peak_rss_mb() -> f64 {
         })
         .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
 }
 
 /// Loads edits through [`store::Store::write_batch`] (the ingest path, which
@@ -423,45 +359,8 @@ pub async fn run(args: HashtagBenchArgs) -> Result<HashtagBenchResult, crate::be
         ),
         ("home page", "/".to_owned()),
     ];
-    let mut latencies = Vec::new();
-    for (name, path) in endpoints {
-        let url = format!("{base}{path}");
-        let mut times = Vec::with_capacity(args.requests);
-        let started = Instant::now();
-        for i in 0..=args.requests {
-            if i > 3 && started.elapsed().as_secs_f64() > args.budget_secs {
-                break;
-            }
-            let t = Instant::now();
-            let r = client
-                .get(&url)
-                .send()
-                .await
-                .map_err(std::io::Error::other)?;
-            let ok = r.status().is_success();
-            let _ = r.bytes().await.map_err(std::io::Error::other)?;
-            if !ok {
-                return Err(crate::bench::BenchError::Ingest(format!("{path} failed")));
-            }
-            if i > 0 {
-                times.push(t.elapsed().as_secs_f64() * 1000.0);
-            }
-        }
-        times.sort_by(f64::total_cmp);
-        let l = Latency {
-            name: name.to_owned(),
-            requests: times.len(),
-            path,
-            p50_ms: percentile(&times, 0.5),
-            p95_ms: percentile(&times, 0.95),
-            max_ms: times.last().copied().unwrap_or(0.0),
-        };
-        eprintln!(
-            "  {:<28} p50 {:>8.1} ms  p95 {:>8.1} ms",
-            l.name, l.p50_ms, l.p95_ms
-        );
-        latencies.push(l);
-    }
+    let latencies =
+        time_endpoints(&client, &base, endpoints, args.requests, args.budget_secs).await?;
 
     // 3. CSV export of the whole campaign, streamed.
     let rss_before = peak_rss_mb();

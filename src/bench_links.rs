@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use serde::Serialize;
 
+use crate::bench_common::{Latency, Rng, WIKIS, percentile, time_endpoints};
 use crate::event::Performer;
 use crate::extract::{self, LinkRules};
 use crate::http::{AppState, Application};
@@ -49,16 +50,6 @@ pub struct LinkBenchArgs {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Latency {
-    pub name: String,
-    pub path: String,
-    pub requests: usize,
-    pub p50_ms: f64,
-    pub p95_ms: f64,
-    pub max_ms: f64,
-}
-
-#[derive(Debug, Serialize)]
 pub struct LinkBenchResult {
     pub backend: &'static str,
     pub events: i64,
@@ -77,58 +68,6 @@ pub struct LinkBenchResult {
     pub feed_after_commit_p50_ms: f64,
     pub feed_after_commit_p99_ms: f64,
 }
-
-/// xorshift64*: deterministic and fast.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn chance(&mut self, pct: u64) -> bool {
-        self.below(100) < pct
-    }
-    /// Zipf-ish rank in `0..n`: small ranks are far more likely.
-    fn zipf(&mut self, n: u64) -> u64 {
-        let u = (self.below(1 << 20) as f64 + 0.5) / (1u64 << 20) as f64;
-        ((n as f64).powf(u) as u64).saturating_sub(1).min(n - 1)
-    }
-}
-
-const WIKIS: &[(&str, &str)] = &[
-    ("enwiki", "en.wikipedia.org"),
-    ("frwiki", "fr.wikipedia.org"),
-    ("dewiki", "de.wikipedia.org"),
-    ("eswiki", "es.wikipedia.org"),
-    ("itwiki", "it.wikipedia.org"),
-    ("ptwiki", "pt.wikipedia.org"),
-    ("arwiki", "ar.wikipedia.org"),
-    ("hiwiki", "hi.wikipedia.org"),
-    ("bnwiki", "bn.wikipedia.org"),
-    ("yowiki", "yo.wikipedia.org"),
-    ("hawiki", "ha.wikipedia.org"),
-    ("igwiki", "ig.wikipedia.org"),
-    ("swwiki", "sw.wikipedia.org"),
-    ("tawiki", "ta.wikipedia.org"),
-    ("idwiki", "id.wikipedia.org"),
-    ("ukwiki", "uk.wikipedia.org"),
-    ("ruwiki", "ru.wikipedia.org"),
-    ("jawiki", "ja.wikipedia.org"),
-    ("zhwiki", "zh.wikipedia.org"),
-    ("commonswiki", "commons.wikimedia.org"),
-    ("wikidatawiki", "www.wikidata.org"),
-    ("frwikisource", "fr.wikisource.org"),
-    ("enwikisource", "en.wikisource.org"),
-    ("metawiki", "meta.wikimedia.org"),
-];
 
 /// The large domain and the small one the report is timed for.
 const LARGE: &str = "jstor.org";
@@ -271,14 +210,6 @@ impl Generator {
             target,
         }))
     }
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
 }
 
 fn io(e: impl std::fmt::Display) -> crate::bench::BenchError {
@@ -452,41 +383,8 @@ pub async fn run(args: LinkBenchArgs) -> Result<LinkBenchResult, crate::bench::B
             "/api/links/top?by=wiki&window=30d".into(),
         ),
     ];
-    let mut latencies = Vec::new();
-    for (name, path) in endpoints {
-        let url = format!("{base}{path}");
-        let mut times = Vec::with_capacity(args.requests);
-        let started = Instant::now();
-        for i in 0..=args.requests {
-            if i > 3 && started.elapsed().as_secs_f64() > args.budget_secs {
-                break;
-            }
-            let t = Instant::now();
-            let r = client.get(&url).send().await.map_err(io)?;
-            let status = r.status();
-            let _ = r.bytes().await.map_err(io)?;
-            if !status.is_success() {
-                return Err(io(format!("{path} answered {status}")));
-            }
-            if i > 0 {
-                times.push(t.elapsed().as_secs_f64() * 1000.0);
-            }
-        }
-        times.sort_by(f64::total_cmp);
-        let l = Latency {
-            name: name.to_owned(),
-            requests: times.len(),
-            path,
-            p50_ms: percentile(&times, 0.5),
-            p95_ms: percentile(&times, 0.95),
-            max_ms: times.last().copied().unwrap_or(0.0),
-        };
-        eprintln!(
-            "  {:<38} p50 {:>8.1} ms  p95 {:>8.1} ms",
-            l.name, l.p50_ms, l.p95_ms
-        );
-        latencies.push(l);
-    }
+    let latencies =
+        time_endpoints(&client, &base, endpoints, args.requests, args.budget_secs).await?;
 
     // 3. Live feed: commit one event at a time, as the ingest writer does
     // (write, then announce), and time it to the subscriber.

@@ -23,6 +23,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod bench_common;
 pub mod bench_hashtags;
 pub mod bench_links;
 pub mod bench_live;
