@@ -268,6 +268,18 @@ pub enum TagOrder {
     Recent,
 }
 
+impl TagOrder {
+    /// The `ORDER BY` of the vocabulary query (`hashtag_tags`), the same on
+    /// both backends.
+    pub fn sql(self) -> &'static str {
+        match self {
+            TagOrder::Uses => "uses DESC, tag_key",
+            TagOrder::Key => "tag_key",
+            TagOrder::Recent => "last_ms DESC, tag_key",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct TrendingRow {
     pub key: String,

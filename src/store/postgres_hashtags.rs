@@ -515,11 +515,7 @@ impl HashtagQueries for PostgresStore {
         limit: usize,
     ) -> Result<Vec<TagInfo>, StoreError> {
         // tag_key is COLLATE "C" (migration 0002): byte order, as in SQLite.
-        let order_by = match order {
-            TagOrder::Uses => "uses DESC, tag_key",
-            TagOrder::Key => "tag_key",
-            TagOrder::Recent => "last_ms DESC, tag_key",
-        };
+        let order_by = order.sql();
         let (filter, values) = if prefix.is_empty() {
             (String::new(), vec![Val::Int(limit as i64)])
         } else {

@@ -641,11 +641,7 @@ impl HashtagQueries for SqliteStore {
     ) -> Result<Vec<TagInfo>, StoreError> {
         let prefix = prefix.to_owned();
         self.read(move |c| {
-            let order_by = match order {
-                TagOrder::Uses => "uses DESC, tag_key",
-                TagOrder::Key => "tag_key",
-                TagOrder::Recent => "last_ms DESC, tag_key",
-            };
+            let order_by = order.sql();
             let (filter, params) = if prefix.is_empty() {
                 (String::new(), vec![Value::Integer(limit as i64)])
             } else {
