@@ -620,6 +620,8 @@ pub struct ReportView {
     pub top_pages: Vec<TopRow>,
     pub signals: crate::store::link_queries::SpamSignals,
     pub latest: Vec<LinkEventRow>,
+    /// `rollups` or `log`: whether the per-domain rollups answered.
+    pub computed_from: &'static str,
 }
 
 pub async fn build_report(
@@ -651,6 +653,7 @@ pub async fn build_report(
         top_pages: report.top_pages.clone(),
         signals: report.signals.clone(),
         latest,
+        computed_from: report.computed_from,
     })
 }
 

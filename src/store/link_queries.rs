@@ -684,6 +684,9 @@ pub struct LinkReport {
     pub top_wikis: Vec<TopRow>,
     pub top_pages: Vec<TopRow>,
     pub signals: SpamSignals,
+    /// `rollups` when the per-domain rollups answered, `log` when the
+    /// events were read (see `link_rollup`).
+    pub computed_from: &'static str,
 }
 
 /// One row of a report scan: the columns every section of a report needs,
@@ -957,6 +960,7 @@ impl ReportAgg {
             top_wikis,
             top_pages,
             signals,
+            computed_from: "log",
         }
     }
 }

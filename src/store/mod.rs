@@ -10,6 +10,7 @@
 mod batch;
 pub mod hashtag_queries;
 pub mod link_queries;
+mod link_rollup;
 mod postgres;
 mod postgres_hashtags;
 mod postgres_links;

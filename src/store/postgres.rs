@@ -50,6 +50,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         7,
         include_str!("migrations/postgres/0007_hashtag_uses_wiki.sql"),
     ),
+    (8, include_str!("migrations/postgres/0008_link_rollups.sql")),
 ];
 
 /// Advisory lock keys ("wikiwatch" in two halves).

@@ -12,6 +12,7 @@ use super::link_queries::{
     LinkReport, Placeholders, SpamSignals, SqlBuilder, SqlValue, TopBy, TopRow, UserDomainRow,
     where_clause,
 };
+use super::link_rollup::{RollupDay, RollupDim, RollupPlan, RollupQuery, RollupRows};
 use super::{LinkAction, PostgresStore, StoreError};
 use crate::telemetry::now_ms;
 
@@ -62,6 +63,72 @@ const ADDED: &str = "SUM(CASE WHEN le.action IN ('added', 'page_restored') THEN 
 const REMOVED: &str = "SUM(CASE WHEN le.action IN ('removed', 'page_deleted') THEN 1 ELSE 0 END)";
 
 impl PostgresStore {
+    async fn rollup_rows(&self, q: RollupQuery) -> Result<Vec<Row>, StoreError> {
+        self.query_rows(&q.sql, &q.params).await
+    }
+
+    async fn rollup_top(&self, q: RollupQuery) -> Result<Vec<TopRow>, StoreError> {
+        Ok(self
+            .rollup_rows(q)
+            .await?
+            .iter()
+            .map(|r| {
+                let added: i64 = r.get(2);
+                let removed: i64 = r.get(3);
+                TopRow {
+                    key: r.get(0),
+                    wiki: r.get(1),
+                    added,
+                    removed,
+                    net: added - removed,
+                }
+            })
+            .collect())
+    }
+
+    async fn rollup_count(&self, q: RollupQuery) -> Result<i64, StoreError> {
+        Ok(self.rollup_rows(q).await?.first().map_or(0, |r| r.get(0)))
+    }
+
+    /// A domain report from the rollups (see [`RollupPlan`]), its queries
+    /// run at once on pooled connections.
+    async fn rollup_report(&self, plan: &RollupPlan, top: usize) -> Result<LinkReport, StoreError> {
+        let (days, top_users, top_wikis, top_pages, adders, adder_wikis, top_adder, present) = tokio::try_join!(
+            self.rollup_rows(plan.days()),
+            self.rollup_top(plan.top(RollupDim::User, top)),
+            self.rollup_top(plan.top(RollupDim::Wiki, top)),
+            self.rollup_top(plan.top(RollupDim::Page, top)),
+            self.rollup_count(plan.adders(RollupDim::User)),
+            self.rollup_count(plan.adders(RollupDim::Wiki)),
+            self.rollup_rows(plan.top_adder()),
+            self.rollup_count(plan.present()),
+        )?;
+        Ok(RollupRows {
+            days: days
+                .iter()
+                .map(|r| RollupDay {
+                    day: r.get(0),
+                    added: r.get(1),
+                    removed: r.get(2),
+                    first_ms: r.get(3),
+                    last_ms: r.get(4),
+                    signal_additions: r.get(5),
+                    ip_or_temp: r.get(6),
+                    new_account: r.get(7),
+                    later_removed: r.get(8),
+                })
+                .collect(),
+            top_users,
+            top_wikis,
+            top_pages,
+            adders,
+            adder_wikis,
+            top_adder: top_adder.first().map(|r| (r.get(0), r.get(1))),
+            present,
+        }
+        .finish())
+    }
+
     async fn query_rows(&self, sql: &str, values: &[SqlValue]) -> Result<Vec<Row>, StoreError> {
         let client = self.client().await?;
         client
@@ -238,6 +305,9 @@ impl LinkQueries for PostgresStore {
     }
 
     async fn link_report(&self, filter: &LinkFilter, top: usize) -> Result<LinkReport, StoreError> {
+        if let Some(plan) = RollupPlan::for_filter(filter, Placeholders::Postgres) {
+            return self.rollup_report(&plan, top).await;
+        }
         let mut b = SqlBuilder::new(Placeholders::Postgres);
         let conds = filter.where_sql(&mut b, "le");
         let sql = format!(
@@ -290,6 +360,7 @@ impl LinkQueries for PostgresStore {
             top_wikis,
             top_pages,
             signals,
+            computed_from: "log",
         })
     }
 

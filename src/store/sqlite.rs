@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("migrations/sqlite/0006_hashtag_uses_wiki.sql"),
     ),
+    (7, include_str!("migrations/sqlite/0007_link_rollups.sql")),
 ];
 
 const COUNTED_TABLES: &[&str] = &[
@@ -57,6 +58,9 @@ fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
     conn.pragma_update(None, "foreign_keys", "OFF")?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.pragma_update(None, "cache_size", -65536)?;
+    // So the rows `UPDATE OR REPLACE page_links` replaces fire the delete
+    // trigger that keeps the per-domain present counts.
+    conn.pragma_update(None, "recursive_triggers", "ON")?;
     Ok(())
 }
 

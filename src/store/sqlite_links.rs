@@ -3,13 +3,14 @@
 //! of their own; SQLite's busy timeout queues them behind the ingest writer.
 
 use async_trait::async_trait;
-use rusqlite::{Connection, Row, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use super::link_queries::{
     CollectionDef, Cursor, DayCount, EVENT_COLUMNS, LinkEventRow, LinkFilter, LinkQueries,
     LinkReport, Placeholders, ReportAgg, ScanRow, SpamSignals, SqlBuilder, SqlValue, TopBy, TopRow,
     UserDomainRow, report_scan_sql, where_clause,
 };
+use super::link_rollup::{RollupDay, RollupDim, RollupPlan, RollupQuery, RollupRows};
 use super::{LinkAction, SqliteStore, StoreError};
 use crate::telemetry::now_ms;
 
@@ -200,6 +201,7 @@ fn report(c: &Connection, filter: &LinkFilter, top: usize) -> Result<LinkReport,
         top_wikis: top_rows(c, filter, TopBy::Wiki, top)?,
         top_pages: top_rows(c, filter, TopBy::Page, top)?,
         signals: signals(c, filter)?,
+        computed_from: "log",
     })
 }
 
@@ -283,6 +285,68 @@ fn scan_part(
         });
     }
     Ok(Some(agg))
+}
+
+fn rollup_top(c: &Connection, q: &RollupQuery) -> Result<Vec<TopRow>, StoreError> {
+    let mut stmt = c.prepare_cached(&q.sql)?;
+    let rows = stmt.query_map(params_from_iter(q.params.iter()), |r| {
+        let added: i64 = r.get(2)?;
+        let removed: i64 = r.get(3)?;
+        Ok(TopRow {
+            key: r.get(0)?,
+            wiki: r.get(1)?,
+            added,
+            removed,
+            net: added - removed,
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+fn rollup_count(c: &Connection, q: &RollupQuery) -> Result<i64, StoreError> {
+    Ok(c.prepare_cached(&q.sql)?
+        .query_row(params_from_iter(q.params.iter()), |r| r.get(0))?)
+}
+
+/// A domain report from the rollups (see [`RollupPlan`]).
+fn rollup_report(c: &Connection, plan: &RollupPlan, top: usize) -> Result<LinkReport, StoreError> {
+    let days = {
+        let q = plan.days();
+        let mut stmt = c.prepare_cached(&q.sql)?;
+        let rows = stmt.query_map(params_from_iter(q.params.iter()), |r| {
+            Ok(RollupDay {
+                day: r.get(0)?,
+                added: r.get(1)?,
+                removed: r.get(2)?,
+                first_ms: r.get(3)?,
+                last_ms: r.get(4)?,
+                signal_additions: r.get(5)?,
+                ip_or_temp: r.get(6)?,
+                new_account: r.get(7)?,
+                later_removed: r.get(8)?,
+            })
+        })?;
+        rows.collect::<Result<Vec<_>, _>>()?
+    };
+    let top_adder = {
+        let q = plan.top_adder();
+        c.prepare_cached(&q.sql)?
+            .query_row(params_from_iter(q.params.iter()), |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })
+            .optional()?
+    };
+    Ok(RollupRows {
+        days,
+        top_users: rollup_top(c, &plan.top(RollupDim::User, top))?,
+        top_wikis: rollup_top(c, &plan.top(RollupDim::Wiki, top))?,
+        top_pages: rollup_top(c, &plan.top(RollupDim::Page, top))?,
+        adders: rollup_count(c, &plan.adders(RollupDim::User))?,
+        adder_wikis: rollup_count(c, &plan.adders(RollupDim::Wiki))?,
+        top_adder,
+        present: rollup_count(c, &plan.present())?,
+    }
+    .finish())
 }
 
 fn write_conn(store: &SqliteStore) -> Result<Connection, StoreError> {
@@ -374,6 +438,9 @@ impl LinkQueries for SqliteStore {
     }
 
     async fn link_report(&self, filter: &LinkFilter, top: usize) -> Result<LinkReport, StoreError> {
+        if let Some(plan) = RollupPlan::for_filter(filter, Placeholders::Sqlite) {
+            return self.read(move |c| rollup_report(c, &plan, top)).await;
+        }
         if filter.matchers.is_empty() {
             // The whole log: the per-section queries use their own indexes.
             let filter = filter.clone();
