@@ -2,9 +2,11 @@
 //! the [`LinkQueries`] trait every backend implements.
 //!
 //! One engine answers the JSON API, the pages, the exports and the feeds.
-//! Totals are always computed from the `link_events` log at query time, so
-//! every filter (namespace, bots, editor kind, provenance, …) applies to every
-//! view and a collection pattern added later shows its full history.
+//! Totals are computed from the `link_events` log at query time, so every
+//! filter (namespace, bots, editor kind, provenance, …) applies to every view
+//! and a collection pattern added later shows its full history. The one
+//! exception is a plain report on one registrable domain, which the
+//! per-domain rollups answer with the same result (see `link_rollup`).
 //!
 //! The SQL `WHERE` clause is built here ([`LinkFilter::where_sql`]) in a form
 //! both SQLite and PostgreSQL run (`?N` or `$N` placeholders, no
