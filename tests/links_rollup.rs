@@ -274,9 +274,12 @@ async fn drop_rollups(db: &str) {
         tokio::spawn(conn);
         client
             .batch_execute(
-                "DROP TRIGGER link_rollup_event ON link_events;
-                 DROP TRIGGER link_present ON page_links;
-                 DROP FUNCTION link_rollup_event(), link_present(), link_present_bump(BIGINT, BIGINT);
+                "DROP TRIGGER link_rollup_events ON link_events;
+                 DROP TRIGGER link_present_inserted ON page_links;
+                 DROP TRIGGER link_present_deleted ON page_links;
+                 DROP TRIGGER link_present_updated ON page_links;
+                 DROP FUNCTION link_rollup_events(), link_present_inserted(),
+                    link_present_deleted(), link_present_updated();
                  DROP TABLE link_domain_days, link_domain_keys, link_domain_present;
                  DROP INDEX link_events_link_added, link_events_link_removed;
                  DELETE FROM schema_migrations WHERE version = 8;",
