@@ -264,8 +264,8 @@ async fn rollups_answer_like_the_log_on_the_crafted_fixtures() {
     }
 }
 
-/// What a database looked like before the rollups' migration (SQLite 7,
-/// PostgreSQL 8), with the link log kept.
+/// What a database looked like before the rollups' migrations (SQLite 7 and 8,
+/// PostgreSQL 8 and 9), with the link log kept.
 async fn drop_rollups(db: &str) {
     if db.starts_with("postgres") {
         let (client, conn) = tokio_postgres::connect(db, tokio_postgres::NoTls)
@@ -280,9 +280,11 @@ async fn drop_rollups(db: &str) {
                  DROP TRIGGER link_present_updated ON page_links;
                  DROP FUNCTION link_rollup_events(), link_present_inserted(),
                     link_present_deleted(), link_present_updated();
-                 DROP TABLE link_domain_days, link_domain_keys, link_domain_present;
+                 DROP TABLE link_domain_days, link_domain_keys, link_domain_present,
+                    link_domain_adders;
+                 DROP FUNCTION link_adders_inserted(), link_adders_updated();
                  DROP INDEX link_events_link_added, link_events_link_removed;
-                 DELETE FROM schema_migrations WHERE version = 8;",
+                 DELETE FROM schema_migrations WHERE version IN (8, 9);",
             )
             .await
             .expect("downgrade");
@@ -295,9 +297,9 @@ async fn drop_rollups(db: &str) {
                  DROP TRIGGER link_present_insert; DROP TRIGGER link_present_delete;
                  DROP TRIGGER link_present_update;
                  DROP TABLE link_domain_days; DROP TABLE link_domain_keys;
-                 DROP TABLE link_domain_present;
+                 DROP TABLE link_domain_present; DROP TABLE link_domain_adders;
                  DROP INDEX link_events_link_added; DROP INDEX link_events_link_removed;
-                 DELETE FROM schema_migrations WHERE version = 7;",
+                 DELETE FROM schema_migrations WHERE version IN (7, 8);",
             )
             .expect("downgrade");
         })

@@ -1,7 +1,7 @@
 //! Domain reports from the per-domain rollups (`link_domain_days`,
-//! `link_domain_keys`, `link_domain_present`), which triggers keep in step
-//! with `link_events` on both backends (SQLite migration 7, PostgreSQL
-//! migration 8).
+//! `link_domain_keys`, `link_domain_present`, `link_domain_adders`), which
+//! triggers keep in step with `link_events` on both backends (SQLite
+//! migrations 7 and 8, PostgreSQL 8 and 9).
 //!
 //! A report over one registrable domain reads a few thousand rollup rows and
 //! walks one index for each ranked list, instead of every event of the
@@ -222,9 +222,15 @@ impl RollupPlan {
         let s = self.cells('s');
         let dim = dim.code();
         let sql = if self.one_row_per_key() {
+            // Kept as a count by triggers (`link_domain_adders`).
+            let wrapped = match self.wrappers {
+                Tristate::Include => "any",
+                Tristate::Exclude => "plain",
+                Tristate::Only => "wrapped",
+            };
             format!(
-                "SELECT COUNT(*) FROM link_domain_keys
-                 WHERE domain = {d} AND dim = '{dim}' AND {prov} AND {s} > 0"
+                "SELECT CAST(COALESCE(SUM(adders), 0) AS BIGINT) FROM link_domain_adders
+                 WHERE domain = {d} AND dim = '{dim}' AND {prov} AND wrapped = '{wrapped}'"
             )
         } else {
             format!(

@@ -51,6 +51,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("migrations/postgres/0007_hashtag_uses_wiki.sql"),
     ),
     (8, include_str!("migrations/postgres/0008_link_rollups.sql")),
+    (9, include_str!("migrations/postgres/0009_link_adders.sql")),
 ];
 
 /// Advisory lock keys ("wikiwatch" in two halves).

@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("migrations/sqlite/0006_hashtag_uses_wiki.sql"),
     ),
     (7, include_str!("migrations/sqlite/0007_link_rollups.sql")),
+    (8, include_str!("migrations/sqlite/0008_link_adders.sql")),
 ];
 
 const COUNTED_TABLES: &[&str] = &[
