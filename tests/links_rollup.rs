@@ -32,6 +32,22 @@ const VARIANTS: &[&str] = &[
     "top=1",
 ];
 
+/// The replay server with 3,000 synthetic events (and their tail).
+fn synthetic_replay(dir: &Path) -> Proc {
+    Proc::start(
+        &[
+            "replay-server",
+            "--listen",
+            "127.0.0.1:0",
+            "--pace",
+            "fast",
+            "--synth-events",
+            "3000",
+        ],
+        dir,
+    )
+}
+
 async fn run_on(up: &Proc, dir: &Path) -> Proc {
     let db = support::test_db(dir, "rollup.db").await;
     run_with(up, dir, &db)
@@ -115,18 +131,7 @@ async fn compare_all_domains(app: &Proc) -> (usize, usize, usize) {
 #[tokio::test]
 async fn rollups_answer_like_the_log_on_synthetic_events() {
     let dir = tempfile::tempdir().unwrap();
-    let up = Proc::start(
-        &[
-            "replay-server",
-            "--listen",
-            "127.0.0.1:0",
-            "--pace",
-            "fast",
-            "--synth-events",
-            "3000",
-        ],
-        dir.path(),
-    );
+    let up = synthetic_replay(dir.path());
     let app = run_on(&up, dir.path()).await;
     wait_ingested(&app, 3000 + 5796, 500).await;
     let (removals, _, present) = compare_all_domains(&app).await;
@@ -314,18 +319,7 @@ async fn drop_rollups(db: &str) {
 #[tokio::test]
 async fn the_migration_backfills_rollups_from_an_existing_log() {
     let dir = tempfile::tempdir().unwrap();
-    let up = Proc::start(
-        &[
-            "replay-server",
-            "--listen",
-            "127.0.0.1:0",
-            "--pace",
-            "fast",
-            "--synth-events",
-            "3000",
-        ],
-        dir.path(),
-    );
+    let up = synthetic_replay(dir.path());
     let db = support::test_db(dir.path(), "backfill.db").await;
     let start = || run_with(&up, dir.path(), &db);
     let mut app = start();

@@ -607,6 +607,18 @@ pub struct TopRow {
     pub net: i64,
 }
 
+impl TopRow {
+    pub fn new(key: String, wiki: Option<String>, added: i64, removed: i64) -> TopRow {
+        TopRow {
+            key,
+            wiki,
+            added,
+            removed,
+            net: added - removed,
+        }
+    }
+}
+
 /// Per-day counts (day = epoch day, UTC).
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 pub struct DayCount {
@@ -887,12 +899,8 @@ impl ReportAgg {
             rows.truncate(n);
             rows
         }
-        let row = |key: String, wiki: Option<String>, v: AddRem| TopRow {
-            key,
-            wiki,
-            added: v.added,
-            removed: v.removed,
-            net: v.added - v.removed,
+        let row = |key: String, wiki: Option<String>, v: AddRem| {
+            TopRow::new(key, wiki, v.added, v.removed)
         };
         let days: Vec<DayCount> = self
             .days

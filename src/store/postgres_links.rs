@@ -26,6 +26,11 @@ fn params(values: &[SqlValue]) -> Vec<&(dyn ToSql + Sync)> {
         .collect()
 }
 
+/// A row of `key, wiki, added, removed`.
+fn top_row(r: &Row) -> TopRow {
+    TopRow::new(r.get(0), r.get(1), r.get(2), r.get(3))
+}
+
 fn event_row(r: &Row) -> LinkEventRow {
     let time_ms: i64 = r.get(3);
     LinkEventRow {
@@ -68,22 +73,7 @@ impl PostgresStore {
     }
 
     async fn rollup_top(&self, q: RollupQuery) -> Result<Vec<TopRow>, StoreError> {
-        Ok(self
-            .rollup_rows(q)
-            .await?
-            .iter()
-            .map(|r| {
-                let added: i64 = r.get(2);
-                let removed: i64 = r.get(3);
-                TopRow {
-                    key: r.get(0),
-                    wiki: r.get(1),
-                    added,
-                    removed,
-                    net: added - removed,
-                }
-            })
-            .collect())
+        Ok(self.rollup_rows(q).await?.iter().map(top_row).collect())
     }
 
     async fn rollup_count(&self, q: RollupQuery) -> Result<i64, StoreError> {
@@ -169,17 +159,7 @@ impl PostgresStore {
             .query_rows(&sql, &b.params)
             .await?
             .iter()
-            .map(|r| {
-                let added: i64 = r.get(2);
-                let removed: i64 = r.get(3);
-                TopRow {
-                    key: r.get(0),
-                    wiki: r.get(1),
-                    added,
-                    removed,
-                    net: added - removed,
-                }
-            })
+            .map(top_row)
             .collect())
     }
 

@@ -96,17 +96,14 @@ fn top_rows(
          GROUP BY {group} ORDER BY a DESC, a - r DESC, {key} LIMIT {lim}",
         where_clause(&conds)
     );
-    let mut stmt = c.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params_from_iter(b.params.iter()), |r| {
-        let added: i64 = r.get(2)?;
-        let removed: i64 = r.get(3)?;
-        Ok(TopRow {
-            key: r.get(0)?,
-            wiki: r.get(1)?,
-            added,
-            removed,
-            net: added - removed,
-        })
+    query_top(c, &sql, &b.params)
+}
+
+/// Rows of `key, wiki, added, removed`.
+fn query_top(c: &Connection, sql: &str, params: &[SqlValue]) -> Result<Vec<TopRow>, StoreError> {
+    let mut stmt = c.prepare_cached(sql)?;
+    let rows = stmt.query_map(params_from_iter(params.iter()), |r| {
+        Ok(TopRow::new(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
     })?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
@@ -287,22 +284,6 @@ fn scan_part(
     Ok(Some(agg))
 }
 
-fn rollup_top(c: &Connection, q: &RollupQuery) -> Result<Vec<TopRow>, StoreError> {
-    let mut stmt = c.prepare_cached(&q.sql)?;
-    let rows = stmt.query_map(params_from_iter(q.params.iter()), |r| {
-        let added: i64 = r.get(2)?;
-        let removed: i64 = r.get(3)?;
-        Ok(TopRow {
-            key: r.get(0)?,
-            wiki: r.get(1)?,
-            added,
-            removed,
-            net: added - removed,
-        })
-    })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
-}
-
 fn rollup_count(c: &Connection, q: &RollupQuery) -> Result<i64, StoreError> {
     Ok(c.prepare_cached(&q.sql)?
         .query_row(params_from_iter(q.params.iter()), |r| r.get(0))?)
@@ -338,9 +319,18 @@ fn rollup_report(c: &Connection, plan: &RollupPlan, top: usize) -> Result<LinkRe
     };
     Ok(RollupRows {
         days,
-        top_users: rollup_top(c, &plan.top(RollupDim::User, top))?,
-        top_wikis: rollup_top(c, &plan.top(RollupDim::Wiki, top))?,
-        top_pages: rollup_top(c, &plan.top(RollupDim::Page, top))?,
+        top_users: {
+            let q = plan.top(RollupDim::User, top);
+            query_top(c, &q.sql, &q.params)?
+        },
+        top_wikis: {
+            let q = plan.top(RollupDim::Wiki, top);
+            query_top(c, &q.sql, &q.params)?
+        },
+        top_pages: {
+            let q = plan.top(RollupDim::Page, top);
+            query_top(c, &q.sql, &q.params)?
+        },
         adders: rollup_count(c, &plan.adders(RollupDim::User))?,
         adder_wikis: rollup_count(c, &plan.adders(RollupDim::Wiki))?,
         top_adder,
