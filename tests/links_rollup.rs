@@ -18,8 +18,6 @@ use std::time::Duration;
 use serde_json::Value;
 use support::{Proc, counter, get_json, rows, status, wait_for};
 
-const STREAMS: &str = "/v2/stream/recentchange,page-links-change,page-delete,page-undelete";
-
 /// The filter variants every domain is checked under.
 const VARIANTS: &[&str] = &[
     "",
@@ -50,29 +48,7 @@ fn synthetic_replay(dir: &Path) -> Proc {
 
 async fn run_on(up: &Proc, dir: &Path) -> Proc {
     let db = support::test_db(dir, "rollup.db").await;
-    run_with(up, dir, &db)
-}
-
-fn run_with(up: &Proc, dir: &Path, db: &str) -> Proc {
-    let upstream = up.url(STREAMS);
-    Proc::start(
-        &[
-            "run",
-            "--upstream",
-            &upstream,
-            "--db",
-            db,
-            "--listen",
-            "127.0.0.1:0",
-            "--contact",
-            "wikiwatch tests",
-            "--log-format",
-            "text",
-            "--batch-max-ms",
-            "50",
-        ],
-        dir,
-    )
+    support::run_on_replay(up, dir, &db)
 }
 
 async fn wait_ingested(app: &Proc, events: u64, link_rows: i64) {
@@ -228,7 +204,7 @@ async fn later_removed_counts_each_addition_once() {
         dir.path(),
     );
     let db = support::test_db(dir.path(), "later.db").await;
-    let mut app = run_with(&up, dir.path(), &db);
+    let mut app = support::run_on_replay(&up, dir.path(), &db);
     wait_ingested(&app, 7, 8).await;
     // Kept by the triggers as the events arrived, then rebuilt by the
     // migration from the stored log: the same answer both times.
@@ -245,7 +221,7 @@ async fn later_removed_counts_each_addition_once() {
         if round == "triggers" {
             app.terminate();
             drop_rollups(&db).await;
-            app = run_with(&up, dir.path(), &db);
+            app = support::run_on_replay(&up, dir.path(), &db);
             wait_ingested(&app, 0, 8).await;
         }
     }
@@ -321,7 +297,7 @@ async fn the_migration_backfills_rollups_from_an_existing_log() {
     let dir = tempfile::tempdir().unwrap();
     let up = synthetic_replay(dir.path());
     let db = support::test_db(dir.path(), "backfill.db").await;
-    let start = || run_with(&up, dir.path(), &db);
+    let start = || support::run_on_replay(&up, dir.path(), &db);
     let mut app = start();
     wait_ingested(&app, 3000 + 5796, 500).await;
     let before = report(&app, "jstor.org", "provenance=all").await;

@@ -317,20 +317,15 @@ fn rollup_report(c: &Connection, plan: &RollupPlan, top: usize) -> Result<LinkRe
             })
             .optional()?
     };
+    let rollup_top = |dim| {
+        let q = plan.top(dim, top);
+        query_top(c, &q.sql, &q.params)
+    };
     Ok(RollupRows {
         days,
-        top_users: {
-            let q = plan.top(RollupDim::User, top);
-            query_top(c, &q.sql, &q.params)?
-        },
-        top_wikis: {
-            let q = plan.top(RollupDim::Wiki, top);
-            query_top(c, &q.sql, &q.params)?
-        },
-        top_pages: {
-            let q = plan.top(RollupDim::Page, top);
-            query_top(c, &q.sql, &q.params)?
-        },
+        top_users: rollup_top(RollupDim::User)?,
+        top_wikis: rollup_top(RollupDim::Wiki)?,
+        top_pages: rollup_top(RollupDim::Page)?,
         adders: rollup_count(c, &plan.adders(RollupDim::User))?,
         adder_wikis: rollup_count(c, &plan.adders(RollupDim::Wiki))?,
         top_adder,

@@ -380,14 +380,22 @@ pub async fn replay_and_run(dir: &Path, input: &str, db_name: &str) -> (Proc, Pr
         dir,
     );
     let db = test_db(dir, db_name).await;
+    let app = run_on_replay(&up, dir, &db);
+    (up, app)
+}
+
+/// `wikiwatch run` ingesting all four streams from the replay server `up`
+/// into the database `db`, cutting batches every 50 ms.
+#[allow(dead_code)]
+pub fn run_on_replay(up: &Proc, dir: &Path, db: &str) -> Proc {
     let upstream = up.url("/v2/stream/recentchange,page-links-change,page-delete,page-undelete");
-    let app = Proc::start(
+    Proc::start(
         &[
             "run",
             "--upstream",
             &upstream,
             "--db",
-            &db,
+            db,
             "--listen",
             "127.0.0.1:0",
             "--contact",
@@ -398,6 +406,5 @@ pub async fn replay_and_run(dir: &Path, input: &str, db_name: &str) -> (Proc, Pr
             "50",
         ],
         dir,
-    );
-    (up, app)
+    )
 }
