@@ -9,10 +9,14 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
+use crate::commits::Commits;
 use crate::config::{LogFormat, Settings};
 use crate::event::Event;
 use crate::http::{AppState, Application};
 use crate::ingest::{self, IngestError, IngestOptions};
+use crate::live::wikimon::WikimonContext;
+use crate::live::wikimon::geoip::{GeoIp, GeoIpError};
+use crate::live::wikimon::namespaces::{NamespaceRegistry, SiteinfoOptions};
 use crate::store::{self, StoreError};
 use crate::telemetry::Telemetry;
 
@@ -30,7 +34,7 @@ pub enum AppError {
     #[error("web server failed: {0}")]
     Serve(std::io::Error),
     #[error(transparent)]
-    GeoIp(#[from] crate::live::geoip::GeoIpError),
+    GeoIp(#[from] GeoIpError),
 }
 
 /// Sets up logging once: text or JSON lines on stderr, filtered by `RUST_LOG`
@@ -112,12 +116,37 @@ fn spawn_progress(telemetry: Arc<Telemetry>, interactive: bool, shutdown: Cancel
     });
 }
 
+/// The WikiMon context of `run`: `--geoip` files opened, and with
+/// `--siteinfo-api` a background learner (cached in `store`) that stops at
+/// `shutdown`.
+fn wikimon_context(
+    settings: &Settings,
+    store: Arc<dyn store::Store>,
+    shutdown: CancellationToken,
+) -> Result<WikimonContext, GeoIpError> {
+    let namespaces = match &settings.siteinfo_api {
+        Some(api) => NamespaceRegistry::with_learner(
+            SiteinfoOptions::new(api.clone(), settings.user_agent.clone()),
+            Some(store),
+            shutdown,
+        ),
+        None => Arc::new(NamespaceRegistry::builtin()),
+    };
+    let geoip = if settings.geoip.is_empty() {
+        None
+    } else {
+        Some(Arc::new(GeoIp::open(settings.geoip.as_slice())?))
+    };
+    Ok(WikimonContext::new(namespaces, geoip))
+}
+
 /// Ingests whenever this process holds the store's ingest lease; otherwise
 /// waits (serving reads meanwhile) to take over when the holder goes away.
 async fn ingest_while_leased(
     settings: &Settings,
     store: Arc<dyn store::Store>,
     telemetry: Arc<Telemetry>,
+    commits: Arc<Commits>,
     shutdown: CancellationToken,
     live: broadcast::Sender<Arc<Event>>,
 ) -> Result<(), AppError> {
@@ -147,6 +176,7 @@ async fn ingest_while_leased(
             IngestOptions::from_settings(settings),
             Arc::clone(&store),
             Arc::clone(&telemetry),
+            Arc::clone(&commits),
             stop,
             Some(live.clone()),
         )
@@ -172,10 +202,11 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
     }
     let store = store::open(&settings.db).await?;
     let telemetry = Arc::new(Telemetry::new());
+    let commits = Arc::new(Commits::new());
     let (live, _) = broadcast::channel::<Arc<Event>>(4096);
     let live_hub = crate::live::Hub::start(
         settings.live.clone(),
-        Arc::new(crate::live::wikimon::WikimonContext::for_run(
+        Arc::new(wikimon_context(
             &settings,
             Arc::clone(&store),
             shutdown.clone(),
@@ -188,6 +219,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
         AppState {
             store: Arc::clone(&store),
             telemetry: Arc::clone(&telemetry),
+            commits: Arc::clone(&commits),
             upstream: settings.upstream.clone(),
             links: Arc::new(crate::http::links::LinksConfig {
                 collections: settings.link_collections.clone(),
@@ -218,7 +250,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
         ));
     }
 
-    let result = ingest_while_leased(&settings, store, telemetry, shutdown, live).await;
+    let result = ingest_while_leased(&settings, store, telemetry, commits, shutdown, live).await;
     server_stop.cancel();
     let served = server.await;
     result?;

@@ -273,6 +273,7 @@ pub async fn ingest_bench(args: IngestBenchArgs) -> Result<IngestBenchResult, Be
         IngestOptions::from_settings(&settings),
         Arc::clone(&store),
         Arc::clone(&telemetry),
+        Arc::new(crate::commits::Commits::new()),
         ingest_stop.clone(),
         None,
     ));

@@ -212,7 +212,7 @@ pub async fn run(args: HashtagBenchArgs) -> Result<HashtagBenchResult, crate::be
         (existing_edits as u64, existing as u64)
     } else {
         let span_ms = 730 * 86_400_000_i64;
-        let start_ms = crate::telemetry::now_ms() - span_ms;
+        let start_ms = crate::clock::now_ms() - span_ms;
         let load_path = path.clone();
         let target = args.uses;
         let edits = move || {
@@ -250,6 +250,7 @@ pub async fn run(args: HashtagBenchArgs) -> Result<HashtagBenchResult, crate::be
         AppState {
             store: Arc::clone(&store),
             telemetry,
+            commits: Arc::new(crate::commits::Commits::new()),
             upstream: "(bench)".into(),
             links: Arc::new(crate::http::links::LinksConfig::default()),
             live: crate::live::Hub::new(
@@ -396,7 +397,7 @@ pub async fn run(args: HashtagBenchArgs) -> Result<HashtagBenchResult, crate::be
 }
 
 fn days_ago(n: i64) -> String {
-    crate::event::format_ms(crate::telemetry::now_ms() - n * 86_400_000)
+    crate::event::format_ms(crate::clock::now_ms() - n * 86_400_000)
         .get(..10)
         .unwrap_or_default()
         .to_owned()

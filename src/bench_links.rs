@@ -99,7 +99,7 @@ impl Generator {
             rng: Rng(0x51f1_5eed_1234_5678),
             rules: LinkRules::default(),
             recent: Vec::with_capacity(4096),
-            start_ms: crate::telemetry::now_ms() - span_ms,
+            start_ms: crate::clock::now_ms() - span_ms,
             span_ms,
             total: total.max(1),
         }
@@ -225,7 +225,7 @@ fn probe(i: u64) -> Batch {
         position: None,
         events: 1,
         ops: vec![Op::Link(Box::new(LinkChangeRow {
-            meta_id: format!("bench-probe-{i}-{}", crate::telemetry::now_ms()),
+            meta_id: format!("bench-probe-{i}-{}", crate::clock::now_ms()),
             action: LinkAction::Added,
             wiki: "enwiki".into(),
             wiki_domain: "en.wikipedia.org".into(),
@@ -234,7 +234,7 @@ fn probe(i: u64) -> Batch {
             page_namespace: 0,
             rev_id: None,
             performer: None,
-            time_ms: crate::telemetry::now_ms(),
+            time_ms: crate::clock::now_ms(),
             rhost: link.host.as_deref().map(extract::reversed_host),
             target: link.url.clone(),
             link,
@@ -311,11 +311,13 @@ pub async fn run(args: LinkBenchArgs) -> Result<LinkBenchResult, crate::bench::B
 
     // 2. Serve the application on loopback.
     let telemetry = Arc::new(Telemetry::new());
+    let commits = Arc::new(crate::commits::Commits::new());
     let app = Application::build(
         "127.0.0.1:0".parse().map_err(std::io::Error::other)?,
         AppState {
             store: Arc::clone(&store),
             telemetry: Arc::clone(&telemetry),
+            commits: Arc::clone(&commits),
             upstream: "(bench)".into(),
             links: Arc::new(crate::http::links::LinksConfig::default()),
             live: crate::live::Hub::new(
@@ -411,7 +413,7 @@ pub async fn run(args: LinkBenchArgs) -> Result<LinkBenchResult, crate::bench::B
         let t0 = Instant::now();
         store.write_batch(Arc::new(probe(i))).await?;
         let committed = Instant::now();
-        telemetry.notify_commit();
+        commits.committed(None);
         let got = tokio::time::timeout(Duration::from_secs(10), rx.recv())
             .await
             .map_err(|_| io("the feed sent nothing within 10 s"))?

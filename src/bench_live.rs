@@ -35,7 +35,7 @@ use clap::Args;
 use tokio::sync::Mutex;
 
 use crate::bench::BenchError;
-use crate::live::hub::now_us;
+use crate::clock::now_us;
 
 #[derive(Args, Debug, Clone)]
 pub struct LiveBenchArgs {

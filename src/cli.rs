@@ -288,7 +288,7 @@ pub async fn parse_wikimon(
     mut input: impl BufRead,
     output: impl Write,
 ) -> anyhow::Result<()> {
-    use crate::live::{geoip::GeoIp, namespaces, wikimon};
+    use crate::live::wikimon::{self, geoip::GeoIp, namespaces};
     let mut ctx = wikimon::WikimonContext::builtin();
     if !args.geoip.is_empty() {
         ctx = ctx.with_geoip(std::sync::Arc::new(GeoIp::open(args.geoip.as_slice())?));

@@ -13,6 +13,7 @@ use clap::Args;
 use serde::Deserialize;
 
 use crate::extract::{HashtagRules, LinkRules, Rules};
+use crate::live::LiveOptions;
 
 pub const DEFAULT_UPSTREAM: &str = "https://stream.wikimedia.org/v2/stream/recentchange,page-links-change,page-delete,page-undelete";
 pub const DEFAULT_DB: &str = "sqlite:./wikiwatch.db";
@@ -59,7 +60,7 @@ pub struct RunArgs {
     #[arg(long, env = "WIKIWATCH_BACKOFF_MAX_SECS", value_name = "SECS")]
     pub backoff_max_secs: Option<u64>,
 
-    /// Events per write transaction, at most. [default: 5000]
+    /// Events per write transaction, at most. [default: 20000]
     #[arg(long, env = "WIKIWATCH_BATCH_EVENTS", value_name = "N")]
     pub batch_events: Option<usize>,
 
@@ -134,7 +135,47 @@ pub struct RunArgs {
     pub siteinfo_api: Option<String>,
     /// Live feeds (`--live-*`).
     #[command(flatten)]
-    pub live: crate::live::LiveArgs,
+    pub live: LiveArgs,
+}
+
+/// `run`'s flags for the live feeds (flags and environment only).
+#[derive(Args, Debug, Clone, Default)]
+pub struct LiveArgs {
+    /// Live connections (WebSocket and SSE together) allowed per client address. [default: 20]
+    #[arg(long, env = "WIKIWATCH_LIVE_MAX_PER_IP", value_name = "N")]
+    pub live_max_per_ip: Option<usize>,
+    /// Seconds of messages kept for resuming (`Last-Event-ID`, `?since=`). [default: 300]
+    #[arg(long, env = "WIKIWATCH_LIVE_WINDOW_SECS", value_name = "SECS")]
+    pub live_window_secs: Option<u64>,
+    /// At most this many messages kept for resuming. [default: 100000]
+    #[arg(long, env = "WIKIWATCH_LIVE_WINDOW_MAX", value_name = "N")]
+    pub live_window_max: Option<usize>,
+    /// Messages queued per live client before it misses some. [default: 1024]
+    #[arg(long, env = "WIKIWATCH_LIVE_QUEUE", value_name = "N")]
+    pub live_queue: Option<usize>,
+    /// Missed messages in a row after which a live client is disconnected. [default: 4096]
+    #[arg(long, env = "WIKIWATCH_LIVE_LAG_LIMIT", value_name = "N")]
+    pub live_lag_limit: Option<u64>,
+    /// Milliseconds between heartbeats on quiet live feeds. [default: 15000]
+    #[arg(long, env = "WIKIWATCH_LIVE_HEARTBEAT_MS", value_name = "MS")]
+    pub live_heartbeat_ms: Option<u64>,
+}
+
+impl LiveArgs {
+    /// The hub's tunables: the flags given over the defaults.
+    pub fn options(&self) -> LiveOptions {
+        let d = LiveOptions::default();
+        LiveOptions {
+            window: self.live_window_secs.map_or(d.window, Duration::from_secs),
+            window_max: self.live_window_max.unwrap_or(d.window_max).max(1),
+            queue: self.live_queue.unwrap_or(d.queue).max(1),
+            lag_limit: self.live_lag_limit.unwrap_or(d.lag_limit).max(1),
+            heartbeat: self
+                .live_heartbeat_ms
+                .map_or(d.heartbeat, |ms| Duration::from_millis(ms.max(10))),
+            max_per_ip: self.live_max_per_ip.unwrap_or(d.max_per_ip),
+        }
+    }
 }
 
 /// The TOML file's shape: the same options, all optional.
@@ -216,7 +257,7 @@ pub struct Settings {
     /// MediaWiki API template for learning namespace names; None = built-in names only.
     pub siteinfo_api: Option<String>,
     /// Live feed tunables.
-    pub live: crate::live::LiveOptions,
+    pub live: LiveOptions,
 }
 
 /// Parses a `--since` value: epoch milliseconds or an ISO-8601 time.

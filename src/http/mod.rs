@@ -39,6 +39,8 @@ pub struct AppState {
     pub links: Arc<links::LinksConfig>,
     /// The live-feed hub (issue 5).
     pub live: Arc<crate::live::Hub>,
+    /// Committed batches and the stream position, from the ingest writer.
+    pub commits: Arc<crate::commits::Commits>,
 }
 
 pub fn router(state: AppState) -> Router {

@@ -54,7 +54,7 @@ pub fn backoff_delay(attempt: u32, base: Duration, max: Duration, jitter: f64) -
 }
 
 fn jitter_source() -> impl FnMut() -> f64 {
-    let mut state = crate::telemetry::now_ms() as u64 | 1;
+    let mut state = crate::clock::now_ms() as u64 | 1;
     move || {
         // xorshift64*: a few bits of spread are all jitter needs.
         state ^= state >> 12;

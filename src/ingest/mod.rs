@@ -24,6 +24,7 @@ use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
+use crate::commits::Commits;
 use crate::config::Settings;
 use crate::event::Event;
 use crate::store::{Batch, Store, StoreError};
@@ -78,11 +79,12 @@ pub async fn run(
     options: IngestOptions,
     store: Arc<dyn Store>,
     telemetry: Arc<Telemetry>,
+    commits: Arc<Commits>,
     shutdown: CancellationToken,
     live: Option<broadcast::Sender<Arc<Event>>>,
 ) -> Result<(), IngestError> {
     let position = store.position().await.map_err(IngestError::Position)?;
-    telemetry.set_position(position.clone());
+    commits.resume_from(position.clone());
     match &position {
         Some(p) => tracing::info!(position = %p, "resuming from the stored position"),
         None => match options.client.since_ms {
@@ -113,7 +115,7 @@ pub async fn run(
         Arc::clone(&telemetry),
         live,
     ));
-    let writer = tokio::spawn(write(batches_rx, store, Arc::clone(&telemetry)));
+    let writer = tokio::spawn(write(batches_rx, store, Arc::clone(&telemetry), commits));
 
     let client_result = client.await;
     let _ = decoder.await;
@@ -192,6 +194,7 @@ async fn write(
     mut batches: mpsc::Receiver<Batch>,
     store: Arc<dyn Store>,
     telemetry: Arc<Telemetry>,
+    commits: Arc<Commits>,
 ) -> Result<(), IngestError> {
     const MAX_ATTEMPTS_WHEN_STOPPING: u32 = 5;
     while let Some(batch) = batches.recv().await {
@@ -218,11 +221,8 @@ async fn write(
                     telemetry
                         .link_events_stored
                         .fetch_add(outcome.link_events, Ordering::Relaxed);
-                    if batch.position.is_some() {
-                        telemetry.set_position(batch.position.clone());
-                    }
                     // Wakes the live link feeds: the rows are readable now.
-                    telemetry.notify_commit();
+                    commits.committed(batch.position.as_deref());
                     break;
                 }
                 Err(e) => {

@@ -148,7 +148,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let token = CancellationToken::new();
     let live = options.synth.map(|feed| {
-        let start_ms = crate::telemetry::now_ms();
+        let start_ms = crate::clock::now_ms();
         (
             Synth::new(feed.seed, start_ms, feed.rate),
             start_ms,
