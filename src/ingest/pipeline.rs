@@ -4,10 +4,15 @@
 //! canaries and duplicates, counts malformed and oversized ones, normalises the
 //! rest, derives the store operations, and tracks the stream position so each
 //! batch carries the SSE `id` of the last event it covers (skipped events
-//! included, so the position never stalls on them).
+//! included, so the position never stalls on them). [`run`] is the stage's
+//! task around it: channels in and out, and the timers that cut a batch or
+//! release a held event.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use tokio::sync::{broadcast, mpsc};
 
 use crate::event::{self, Event, LinksChange, PageLifecycle};
 use crate::extract::{self, Rules};
@@ -407,6 +412,71 @@ fn page_row(p: &PageLifecycle) -> PageEventRow {
         rev_id: p.rev_id,
         performer: p.performer.clone(),
         time_ms: p.envelope.dt_ms,
+    }
+}
+
+/// The decode stage as a task: feeds each chunk of SSE items through `pipeline`,
+/// offers every normalised event to `live` (never waiting), and sends a batch
+/// when it is full or `batch_max` after it was started. When `items` closes,
+/// everything still held is released and the last batch sent.
+pub(super) async fn run(
+    mut pipeline: Pipeline,
+    batch_max: Duration,
+    mut items: mpsc::Receiver<Vec<SseItem>>,
+    batches: mpsc::Sender<Batch>,
+    telemetry: Arc<Telemetry>,
+    live: Option<broadcast::Sender<Arc<Event>>>,
+) {
+    loop {
+        let deadline = [
+            pipeline.batch_started().map(|t| t + batch_max),
+            pipeline.hold_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .map(tokio::time::Instant::from_std);
+        let received = match deadline {
+            Some(d) => tokio::select! {
+                r = items.recv() => Some(r),
+                _ = tokio::time::sleep_until(d) => None,
+            },
+            None => Some(items.recv().await),
+        };
+        match received {
+            // The batch's (or a held event's) time is up.
+            None => pipeline.expire_held(std::time::Instant::now()),
+            // The client has stopped: flush everything, held events too, and finish.
+            Some(None) => {
+                pipeline.release_all();
+                if let Some(b) = pipeline.take_batch() {
+                    let _ = batches.send(b).await;
+                }
+                return;
+            }
+            Some(Some(chunk)) => {
+                for item in chunk {
+                    let event = pipeline.handle(item, &telemetry);
+                    if let (Some(live), Some(event)) = (&live, event)
+                        && live.receiver_count() > 0
+                    {
+                        let _ = live.send(Arc::new(event));
+                    }
+                    if pipeline.batch_full()
+                        && let Some(b) = pipeline.take_batch()
+                        && batches.send(b).await.is_err()
+                    {
+                        return;
+                    }
+                }
+                continue;
+            }
+        }
+        if let Some(b) = pipeline.take_batch()
+            && batches.send(b).await.is_err()
+        {
+            return;
+        }
     }
 }
 
