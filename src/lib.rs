@@ -12,8 +12,8 @@
 //! - [`live`]: the live-feed hub: filters, resume buffer, statistics, WikiMon format.
 //! - [`http`]: the web server (status, metrics, API, pages).
 //! - [`live`]: live feeds: the WikiMon v2 message, namespace names, GeoIP.
-//! - [`replay`]: a local EventStreams server over recorded and synthetic events.
-//! - [`synth`]: a deterministic generator of realistic events.
+//! - [`replay`]: a local EventStreams server over recorded and synthetic events
+//!   (`replay::synth`: a deterministic generator of realistic events).
 //! - [`telemetry`]: named counters shared by every stage.
 //! - [`config`]: configuration from flags, environment and a TOML file.
 //! - [`app`]: wiring: builds the stages and runs them until shutdown.
@@ -22,22 +22,17 @@
 //! - [`bench`]: throughput benchmarks with both sides of each ratio in one run.
 
 pub mod app;
-pub mod bench;
-pub mod bench_common;
-pub mod bench_hashtags;
-pub mod bench_links;
-pub mod bench_live;
+pub(crate) mod bench;
 pub mod cli;
 pub mod config;
-pub mod demo;
+pub(crate) mod demo;
 pub mod event;
 pub mod extract;
 pub mod http;
 pub mod ingest;
 pub mod live;
 pub mod media;
-pub mod replay;
+pub(crate) mod replay;
 pub mod sse;
 pub mod store;
-pub mod synth;
 pub mod telemetry;
