@@ -19,11 +19,11 @@ use crate::sse::{SseItem, SseParser};
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {
+pub(crate) enum Command {
     /// Ingest EventStreams into the store and serve the web pages, API and feeds.
     Run(Box<RunArgs>),
     /// Print what the extraction rules find in each line of stdin, as one JSON line each.
@@ -36,7 +36,7 @@ pub enum Command {
     /// Serve recorded (and synthetic) events as a local EventStreams, with pacing and fault injection.
     ReplayServer(Box<crate::replay::ReplayArgs>),
     /// Print a deterministic synthetic event stream (NDJSON or SSE) to stdout.
-    Synth(crate::synth::SynthArgs),
+    Synth(crate::replay::synth::SynthArgs),
     /// Run everything offline: the replay server over the bundled recordings plus a live synthetic feed, and the app on it.
     Demo(crate::demo::DemoArgs),
     /// Measure throughput (both sides of each ratio in one run).
@@ -92,7 +92,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Synth(args) => {
             let mut out = BufWriter::new(std::io::stdout().lock());
-            crate::synth::run(&args, &mut out)?;
+            crate::replay::synth::run(&args, &mut out)?;
             out.flush()?;
             Ok(())
         }

@@ -14,36 +14,30 @@
 //! - [`live`]: live feeds: the fan-out hub, filters, resume buffer, statistics,
 //!   the native and WikiMon v2 formats.
 //! - [`http`]: the web server (status, metrics, API, pages).
-//! - [`replay`]: a local EventStreams server over recorded and synthetic events.
-//! - [`synth`]: a deterministic generator of realistic events.
-//! - [`telemetry`]: named counters and the rate window shared by every stage.
+//! - [`replay`]: a local EventStreams server over recorded and synthetic events
+//!   (`replay::synth`: a deterministic generator of realistic events).
+//! - [`telemetry`]: named counters shared by every stage.
 //! - [`clock`]: the wall clock every stage reads.
 //! - [`config`]: configuration from flags, environment and a TOML file.
 //! - [`app`]: wiring: builds the stages and runs them until shutdown.
 //! - [`cli`]: the command-line interface.
 //! - [`demo`]: the replay server and the app together, offline.
-//! - [`bench`]: throughput benchmarks with both sides of each ratio in one run
-//!   ([`bench_common`], [`bench_hashtags`], [`bench_links`], [`bench_live`]).
+//! - [`bench`]: throughput benchmarks with both sides of each ratio in one run.
 
 pub mod app;
-pub mod bench;
-pub mod bench_common;
-pub mod bench_hashtags;
-pub mod bench_links;
-pub mod bench_live;
+pub(crate) mod bench;
 pub mod cli;
 pub mod clock;
 pub mod commits;
 pub mod config;
-pub mod demo;
+pub(crate) mod demo;
 pub mod event;
 pub mod extract;
 pub mod http;
 pub mod ingest;
 pub mod live;
 pub mod media;
-pub mod replay;
+pub(crate) mod replay;
 pub mod sse;
 pub mod store;
-pub mod synth;
 pub mod telemetry;

@@ -462,15 +462,6 @@ impl Corpus {
         self.topics.get(topic).map_or(&[], Vec::as_slice)
     }
 
-    /// Total events.
-    pub fn len(&self) -> usize {
-        self.topics.values().map(Vec::len).sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Every event as one JSON line, topic by topic.
     pub fn write_json_lines(&self, out: &mut Vec<u8>) {
         let mut names: Vec<&String> = self.topics.keys().collect();

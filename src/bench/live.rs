@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use tokio::sync::Mutex;
 
-use crate::bench::BenchError;
+use super::error::BenchError;
 use crate::clock::now_us;
 
 #[derive(Args, Debug, Clone)]
@@ -96,6 +96,16 @@ fn spawn(args: &[&str]) -> Result<Child2, BenchError> {
         .recv_timeout(Duration::from_secs(60))
         .map_err(|_| BenchError::Live(format!("{args:?} did not start")))?;
     Ok(Child2 { child, addr })
+}
+
+/// The server's `/api/live/stats`.
+async fn live_stats(addr: &str) -> Result<serde_json::Value, BenchError> {
+    reqwest::get(format!("http://{addr}/api/live/stats"))
+        .await
+        .map_err(|e| BenchError::Live(e.to_string()))?
+        .json()
+        .await
+        .map_err(|e| BenchError::Live(e.to_string()))
 }
 
 fn rss_mib(pid: u32) -> Option<f64> {
@@ -438,12 +448,7 @@ pub async fn run(args: LiveBenchArgs) -> Result<(), BenchError> {
     let handles = connect_many(urls, &rec, &recording, &stop).await;
     let connect_secs = t.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(10)).await;
-    let stats: serde_json::Value = reqwest::get(format!("http://{}/api/live/stats", server.addr))
-        .await
-        .map_err(|e| BenchError::Live(e.to_string()))?
-        .json()
-        .await
-        .map_err(|e| BenchError::Live(e.to_string()))?;
+    let stats = live_stats(&server.addr).await?;
     let held = stats["feed"]["subscribers"].as_u64().unwrap_or(0);
     let rss_loaded = rss_mib(pid).unwrap_or(f64::NAN);
     let received_many = rec.received.load(Ordering::Relaxed);
@@ -482,12 +487,7 @@ pub async fn run(args: LiveBenchArgs) -> Result<(), BenchError> {
     )
     .await?;
     eprintln!("{control:?}");
-    let stats: serde_json::Value = reqwest::get(format!("http://{}/api/live/stats", server.addr))
-        .await
-        .map_err(|e| BenchError::Live(e.to_string()))?
-        .json()
-        .await
-        .map_err(|e| BenchError::Live(e.to_string()))?;
+    let stats = live_stats(&server.addr).await?;
 
     println!("live feeds on 127.0.0.1, {} events/s fed", args.rate);
     println!(
