@@ -116,7 +116,12 @@ pub async fn run(
         Arc::clone(&telemetry),
         live,
     ));
-    let writer = tokio::spawn(writer::run(batches_rx, store, Arc::clone(&telemetry), commits));
+    let writer = tokio::spawn(writer::run(
+        batches_rx,
+        store,
+        Arc::clone(&telemetry),
+        commits,
+    ));
 
     let client_result = client.await;
     let _ = decoder.await;
