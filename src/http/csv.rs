@@ -123,7 +123,12 @@ mod tests {
         let mut out = String::new();
         row(
             &mut out,
-            &[Cell::Num(-1), Cell::OptNum(None), Cell::OptNum(Some(-42)), Cell::Text("-1")],
+            &[
+                Cell::Num(-1),
+                Cell::OptNum(None),
+                Cell::OptNum(Some(-42)),
+                Cell::Text("-1"),
+            ],
         );
         assert_eq!(out, "-1,,-42,'-1\r\n");
     }

@@ -8,9 +8,9 @@ use axum::response::Response;
 use futures_util::Stream;
 use serde::Serialize;
 
+use super::ApiError;
 use super::csv;
 use super::params::{Choices, Params};
-use super::ApiError;
 use crate::store::StoreError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,7 +110,10 @@ pub trait Pages: Send + 'static {
 /// at any size. A task reads and encodes the next page while this one is
 /// sent (at most two pages wait between them), so the store and the
 /// connection work side by side.
-pub fn stream(mut pages: impl Pages, first: String) -> impl Stream<Item = Result<Bytes, StoreError>> {
+pub fn stream(
+    mut pages: impl Pages,
+    first: String,
+) -> impl Stream<Item = Result<Bytes, StoreError>> {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, StoreError>>(2);
     tokio::spawn(async move {
         let mut header = first;

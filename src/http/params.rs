@@ -122,7 +122,12 @@ impl Params {
     }
 
     /// A count from 1 to `max`, `default` when absent.
-    pub fn bounded(&self, name: &'static str, default: usize, max: usize) -> Result<usize, ApiError> {
+    pub fn bounded(
+        &self,
+        name: &'static str,
+        default: usize,
+        max: usize,
+    ) -> Result<usize, ApiError> {
         match self.one(name) {
             None => Ok(default),
             Some(v) => v
@@ -221,7 +226,11 @@ impl<T: Copy> Choices<T> {
 
     /// `name must be a, b or c, not "v"`.
     fn refusal(&self, name: &str, v: &str) -> String {
-        let names: Vec<&str> = self.entries.iter().filter_map(|(n, _)| n.first().copied()).collect();
+        let names: Vec<&str> = self
+            .entries
+            .iter()
+            .filter_map(|(n, _)| n.first().copied())
+            .collect();
         let list = match names.split_last() {
             Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
             Some((last, _)) => (*last).to_owned(),
@@ -247,12 +256,17 @@ mod tests {
 
     #[test]
     fn getters_name_the_parameter() {
-        let p = Params::decode(Some("x=alpha&y=B&f=YES&n=-3&limit=0&d=2026-02-30&t=2026-01-01"));
+        let p = Params::decode(Some(
+            "x=alpha&y=B&f=YES&n=-3&limit=0&d=2026-02-30&t=2026-01-01",
+        ));
         assert_eq!(p.choice("x", &AB).unwrap(), Some(Ab::A));
         assert_eq!(p.choice("missing", &AB).unwrap(), None);
         assert!(p.flag("f").unwrap());
         assert_eq!(p.int("n").unwrap(), Some(-3));
-        assert_eq!(p.date_or_time("t").unwrap().map(|(a, b)| b - a), Some(DAY_MS));
+        assert_eq!(
+            p.date_or_time("t").unwrap().map(|(a, b)| b - a),
+            Some(DAY_MS)
+        );
         for (err, name) in [
             (p.choice("y", &AB).unwrap_err(), "y"),
             (p.limit(10, 100).unwrap_err(), "limit"),
