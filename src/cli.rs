@@ -151,15 +151,6 @@ pub fn extract_lines(
     out.flush()
 }
 
-fn looks_like_sse(first_line: &str) -> bool {
-    let l = first_line.trim_start_matches('\u{feff}');
-    l.starts_with(':')
-        || l.starts_with("event:")
-        || l.starts_with("id:")
-        || l.starts_with("data:")
-        || l.starts_with("retry:")
-}
-
 /// `wikiwatch parse`: normalises NDJSON lines or an SSE transcript. A line or
 /// event that is not valid JSON becomes `{"error": …}` in its place.
 pub fn parse_events(
@@ -183,7 +174,7 @@ pub fn parse_events(
         .map_err(std::io::Error::other)?;
         writeln!(out, "{line}")
     };
-    if looks_like_sse(&first) {
+    if crate::sse::looks_like_sse(&first) {
         let mut parser = SseParser::new(64 << 20);
         let mut items = Vec::new();
         parser.feed(&text, &mut items);
@@ -254,7 +245,7 @@ fn event_payloads(text: &[u8]) -> Vec<Result<Vec<u8>, String>> {
         .find(|l| !l.is_empty())
         .unwrap_or_default();
     let mut out = Vec::new();
-    if looks_like_sse(&first) {
+    if crate::sse::looks_like_sse(&first) {
         let mut parser = SseParser::new(64 << 20);
         let mut items = Vec::new();
         parser.feed(text, &mut items);

@@ -262,22 +262,11 @@ pub struct Settings {
 
 /// Parses a `--since` value: epoch milliseconds or an ISO-8601 time.
 pub fn parse_since(value: &str) -> Result<i64, ConfigError> {
-    let v = value.trim();
-    if let Ok(ms) = v.parse::<i64>() {
-        return Ok(ms);
-    }
-    crate::event::parse_dt_ms(v)
-        .or_else(|| {
-            chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|t| t.and_utc().timestamp_millis())
-        })
-        .ok_or_else(|| ConfigError::Invalid {
-            option: "--since",
-            value: value.to_owned(),
-            hint: "use an ISO-8601 time such as 2026-11-01T00:00:00Z or epoch milliseconds".into(),
-        })
+    crate::event::parse_time_or_epoch_ms(value).ok_or_else(|| ConfigError::Invalid {
+        option: "--since",
+        value: value.to_owned(),
+        hint: "use an ISO-8601 time such as 2026-11-01T00:00:00Z or epoch milliseconds".into(),
+    })
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {

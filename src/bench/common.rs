@@ -141,6 +141,20 @@ pub(crate) async fn time_endpoints(
     Ok(latencies)
 }
 
+/// Prints a latency table whose query column is `width` characters wide.
+pub(crate) fn print_latencies(width: usize, latencies: &[Latency]) {
+    println!(
+        "{:<width$} {:>9} {:>9} {:>9}",
+        "query", "p50 ms", "p95 ms", "max ms"
+    );
+    for l in latencies {
+        println!(
+            "{:<width$} {:>9.1} {:>9.1} {:>9.1}",
+            l.name, l.p50_ms, l.p95_ms, l.max_ms
+        );
+    }
+}
+
 /// The real HTTP application served on loopback over a bench's store.
 pub(crate) struct BenchApp {
     pub(crate) client: reqwest::Client,

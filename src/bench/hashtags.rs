@@ -391,16 +391,7 @@ pub fn print(r: &HashtagBenchResult) {
         "campaign #{:<17} {:>12} edits",
         r.campaign_tag, r.campaign_edits
     );
-    println!(
-        "{:<30} {:>9} {:>9} {:>9}",
-        "query", "p50 ms", "p95 ms", "max ms"
-    );
-    for l in &r.latencies {
-        println!(
-            "{:<30} {:>9.1} {:>9.1} {:>9.1}",
-            l.name, l.p50_ms, l.p95_ms, l.max_ms
-        );
-    }
+    super::common::print_latencies(30, &r.latencies);
     println!(
         "CSV export                  {:>12.1} MB/s ({} rows, {:.0} MB in {:.1} s; peak RSS {:.0} → {:.0} MB)",
         r.csv_mb_per_sec,

@@ -431,16 +431,7 @@ pub fn print(r: &LinkBenchResult) {
         "small domain {:<14} {:>12} events",
         r.small_domain, r.small_domain_events
     );
-    println!(
-        "{:<40} {:>9} {:>9} {:>9}",
-        "query", "p50 ms", "p95 ms", "max ms"
-    );
-    for l in &r.latencies {
-        println!(
-            "{:<40} {:>9.1} {:>9.1} {:>9.1}",
-            l.name, l.p50_ms, l.p95_ms, l.max_ms
-        );
-    }
+    super::common::print_latencies(40, &r.latencies);
     println!(
         "live feed, batch → subscriber ({} msgs)  p50 {:.2} ms  p99 {:.2} ms",
         r.feed_messages, r.feed_p50_ms, r.feed_p99_ms

@@ -22,7 +22,7 @@ pub use kinds::{ChangeKind, Stream};
 pub use model::{Change, Envelope, Event, LinksChange, PageLifecycle, Performer};
 pub use normalize::dbname_from_host;
 pub use raw::{OldNew, RawEvent, RawLink, RawMeta, RawPerformer};
-pub use time::{format_ms, parse_dt_ms};
+pub use time::{format_ms, parse_dt_ms, parse_time_or_epoch_ms};
 
 use crate::extract::Rules;
 

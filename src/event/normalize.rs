@@ -45,6 +45,15 @@ pub fn dbname_from_host(host: &str) -> String {
 }
 
 impl<'a> RawEvent<'a> {
+    /// The prefixed page title with spaces (the streams send the DB key with
+    /// underscores).
+    fn page_title_with_spaces(&self) -> String {
+        self.page_title
+            .as_deref()
+            .unwrap_or_default()
+            .replace('_', " ")
+    }
+
     /// Which stream this event belongs to, from `meta.stream`, `$schema`,
     /// `meta.schema_uri`, or `meta.topic`, in that order.
     pub fn stream(&self) -> Stream {
@@ -139,11 +148,7 @@ impl<'a> RawEvent<'a> {
                 Event::PageLinksChange(Box::new(LinksChange {
                     wiki: self.wiki_from_database(&envelope),
                     page_id: self.page_id,
-                    page_title: self
-                        .page_title
-                        .as_deref()
-                        .unwrap_or_default()
-                        .replace('_', " "),
+                    page_title: self.page_title_with_spaces(),
                     page_namespace: self.page_namespace.unwrap_or(0),
                     rev_id: self.rev_id,
                     performer: self.performer(),
@@ -157,11 +162,7 @@ impl<'a> RawEvent<'a> {
                 let p = Box::new(PageLifecycle {
                     wiki: self.wiki_from_database(&envelope),
                     page_id: self.page_id,
-                    page_title: self
-                        .page_title
-                        .as_deref()
-                        .unwrap_or_default()
-                        .replace('_', " "),
+                    page_title: self.page_title_with_spaces(),
                     page_namespace: self.page_namespace.unwrap_or(0),
                     rev_id: self.rev_id,
                     performer: self.performer(),

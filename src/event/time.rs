@@ -26,6 +26,21 @@ pub fn format_ms(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// Parses a starting point as the replay server and `--since` take it: epoch
+/// milliseconds, an ISO-8601 time, or a date (midnight UTC).
+pub fn parse_time_or_epoch_ms(value: &str) -> Option<i64> {
+    let v = value.trim();
+    if let Ok(ms) = v.parse::<i64>() {
+        return Some(ms);
+    }
+    parse_dt_ms(v).or_else(|| {
+        chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc().timestamp_millis())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

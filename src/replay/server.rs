@@ -146,19 +146,6 @@ impl Drop for IpSlot {
     }
 }
 
-fn parse_since(value: &str) -> Option<i64> {
-    let v = value.trim();
-    if let Ok(ms) = v.parse::<i64>() {
-        return Some(ms);
-    }
-    crate::event::parse_dt_ms(v).or_else(|| {
-        chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|t| t.and_utc().timestamp_millis())
-    })
-}
-
 async fn stream(
     State(shared): State<Arc<Shared>>,
     Path(streams): Path<String>,
@@ -269,7 +256,7 @@ async fn stream(
         }
     } else {
         let seek = match query.get("since") {
-            Some(v) => match parse_since(v) {
+            Some(v) => match crate::event::parse_time_or_epoch_ms(v) {
                 Some(ms) => Seek::Timestamp(ms),
                 None => {
                     return problem(
