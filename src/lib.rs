@@ -17,6 +17,7 @@
 //! - [`replay`]: a local EventStreams server over recorded and synthetic events
 //!   (`replay::synth`: a deterministic generator of realistic events).
 //! - [`telemetry`]: named counters shared by every stage.
+//! - [`address_cap`]: concurrent connections per client address, capped.
 //! - [`clock`]: the wall clock every stage reads.
 //! - [`config`]: configuration from flags, environment and a TOML file.
 //! - [`app`]: wiring: builds the stages and runs them until shutdown.
@@ -24,6 +25,7 @@
 //! - [`demo`]: the replay server and the app together, offline.
 //! - [`bench`]: throughput benchmarks with both sides of each ratio in one run.
 
+pub mod address_cap;
 pub mod app;
 pub(crate) mod bench;
 pub mod cli;

@@ -17,7 +17,6 @@
 //! Sequence ids start at the hub's start time in microseconds, so ids from
 //! an earlier run are always older than the window and are reported as a gap.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -28,6 +27,8 @@ use serde::Serialize;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
+pub use crate::address_cap::IpGuard;
+
 use super::LiveOptions;
 use super::filter::Filter;
 use super::item::Item;
@@ -35,6 +36,7 @@ use super::native::native_json;
 use super::ring::{Resume, Ring};
 use super::stats::{Snapshot, Stats};
 use super::wikimon::WikimonContext;
+use crate::address_cap::AddressCap;
 use crate::clock::{now_ms, now_us};
 use crate::event::{Event, format_ms};
 
@@ -108,25 +110,6 @@ impl Drop for Subscription {
     }
 }
 
-/// Holds one connection's place in the per-address count.
-pub struct IpGuard {
-    hub: Arc<Hub>,
-    ip: IpAddr,
-}
-
-impl Drop for IpGuard {
-    fn drop(&mut self) {
-        if let Ok(mut ips) = self.hub.ips.lock()
-            && let Some(n) = ips.get_mut(&self.ip)
-        {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                ips.remove(&self.ip);
-            }
-        }
-    }
-}
-
 struct Shared {
     ring: Ring,
     subs: Vec<Arc<Subscriber>>,
@@ -161,7 +144,7 @@ pub struct Hub {
     pub wikimon: Arc<WikimonContext>,
     shared: Mutex<Shared>,
     stats: Mutex<Stats>,
-    ips: Mutex<HashMap<IpAddr, usize>>,
+    ips: Arc<AddressCap>,
     newest_dt_ms: AtomicI64,
     counters: Counters,
 }
@@ -179,6 +162,7 @@ impl Hub {
         let ring = Ring::new(options.window, options.window_max);
         let first = u64::try_from(now_us()).unwrap_or(1).max(1);
         Arc::new(Hub {
+            ips: AddressCap::new(options.max_per_ip),
             options,
             wikimon,
             shared: Mutex::new(Shared {
@@ -187,7 +171,6 @@ impl Hub {
                 next_seq: first,
             }),
             stats: Mutex::new(Stats::new(now_ms())),
-            ips: Mutex::new(HashMap::new()),
             newest_dt_ms: AtomicI64::new(0),
             counters: Counters::default(),
         })
@@ -295,23 +278,13 @@ impl Hub {
     }
 
     /// Counts a connection from `ip` against the cap.
-    pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<IpGuard, TooMany> {
-        let mut ips = self.ips.lock().map_err(|_| TooMany {
-            ip,
-            limit: self.options.max_per_ip,
-        })?;
-        let n = ips.entry(ip).or_default();
-        if *n >= self.options.max_per_ip {
+    pub fn admit(&self, ip: IpAddr) -> Result<IpGuard, TooMany> {
+        self.ips.admit(ip).map_err(|_| {
             self.counters.refused_per_ip.fetch_add(1, Ordering::Relaxed);
-            return Err(TooMany {
+            TooMany {
                 ip,
-                limit: self.options.max_per_ip,
-            });
-        }
-        *n += 1;
-        Ok(IpGuard {
-            hub: Arc::clone(self),
-            ip,
+                limit: self.ips.limit(),
+            }
         })
     }
 

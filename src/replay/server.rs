@@ -7,9 +7,9 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -29,6 +29,7 @@ use super::corpus::{Corpus, DATACENTERS, Entry, canonical_stream};
 use super::faults::{canary_event, oversized_event};
 use super::options::{Pace, ReplayOptions};
 use super::synth::Synth;
+use crate::address_cap::AddressCap;
 
 struct Shared {
     corpus: Arc<Corpus>,
@@ -38,7 +39,7 @@ struct Shared {
     connections: AtomicU64,
     events_sent: AtomicU64,
     oversized_sent: AtomicBool,
-    per_ip: Mutex<HashMap<IpAddr, usize>>,
+    per_ip: Arc<AddressCap>,
     shutdown: CancellationToken,
 }
 
@@ -60,12 +61,12 @@ pub async fn serve(
     });
     let shared = Arc::new(Shared {
         corpus,
+        per_ip: AddressCap::new(options.per_ip_limit.unwrap_or(usize::MAX)),
         options,
         live,
         connections: AtomicU64::new(0),
         events_sent: AtomicU64::new(0),
         oversized_sent: AtomicBool::new(false),
-        per_ip: Mutex::new(HashMap::new()),
         shutdown: token.clone(),
     });
     let app = Router::new()
@@ -127,25 +128,6 @@ async fn not_found(uri: axum::http::Uri) -> Response {
     )
 }
 
-/// Decrements the per-IP connection count when the connection ends.
-struct IpSlot {
-    shared: Arc<Shared>,
-    ip: IpAddr,
-}
-
-impl Drop for IpSlot {
-    fn drop(&mut self) {
-        if let Ok(mut m) = self.shared.per_ip.lock()
-            && let Some(n) = m.get_mut(&self.ip)
-        {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                m.remove(&self.ip);
-            }
-        }
-    }
-}
-
 async fn stream(
     State(shared): State<Arc<Shared>>,
     Path(streams): Path<String>,
@@ -194,32 +176,15 @@ async fn stream(
     }
 
     // 3. Concurrent connections per client IP.
-    let slot = {
-        let Ok(mut m) = shared.per_ip.lock() else {
-            return problem(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Internal error",
-                "connection table poisoned".into(),
-            );
-        };
-        let count = m.entry(peer.ip()).or_default();
-        if shared
-            .options
-            .per_ip_limit
-            .is_some_and(|limit| *count >= limit)
-        {
+    let slot = match shared.per_ip.admit(peer.ip()) {
+        Ok(slot) => slot,
+        Err(count) => {
             return problem(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_requests",
                 "Too Many Concurrent Connections From Your Client IP",
                 format!("{} already has {count} connections open", peer.ip()),
             );
-        }
-        *count += 1;
-        IpSlot {
-            shared: Arc::clone(&shared),
-            ip: peer.ip(),
         }
     };
 
