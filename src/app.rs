@@ -13,6 +13,7 @@ use crate::commits::Commits;
 use crate::config::{LogFormat, Settings};
 use crate::event::Event;
 use crate::http::{AppState, Application};
+use crate::ingest::backoff::Backoff;
 use crate::ingest::{self, IngestError, IngestOptions};
 use crate::live::wikimon::WikimonContext;
 use crate::live::wikimon::geoip::{GeoIp, GeoIpError};
@@ -142,6 +143,8 @@ fn wikimon_context(
 
 /// Ingests whenever this process holds the store's ingest lease; otherwise
 /// waits (serving reads meanwhile) to take over when the holder goes away.
+/// A store that fails (a database restarting, a lost connection) is retried
+/// for as long as the process runs, with the error in `/api/status`.
 async fn ingest_while_leased(
     settings: &Settings,
     store: Arc<dyn store::Store>,
@@ -150,12 +153,18 @@ async fn ingest_while_leased(
     shutdown: CancellationToken,
     live: broadcast::Sender<Arc<Event>>,
 ) -> Result<(), AppError> {
+    let mut backoff = Backoff::jittered(Duration::from_millis(500), Duration::from_secs(15));
     loop {
         telemetry
             .ingesting
             .store(false, std::sync::atomic::Ordering::Relaxed);
-        let Some(lease) = store.acquire_ingest_lease(shutdown.clone()).await? else {
-            return Ok(());
+        let lease = match store.acquire_ingest_lease(shutdown.clone()).await {
+            Ok(Some(lease)) => lease,
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                store_failed(&telemetry, &e, &mut backoff, &shutdown).await;
+                continue;
+            }
         };
         telemetry
             .ingesting
@@ -184,11 +193,68 @@ async fn ingest_while_leased(
         relay.abort();
         let lost = lease.lost.is_cancelled();
         drop(lease);
-        result?;
-        if shutdown.is_cancelled() || !lost {
-            return Ok(());
+        match result {
+            Ok(()) => {
+                backoff.reset();
+                if shutdown.is_cancelled() || !lost {
+                    return Ok(());
+                }
+                tracing::warn!("lost the ingest lease; waiting to take it again");
+            }
+            Err(IngestError::Position(e) | IngestError::Store(e)) => {
+                store_failed(&telemetry, &e, &mut backoff, &shutdown).await;
+                if shutdown.is_cancelled() {
+                    return Ok(());
+                }
+            }
+            Err(e) => return Err(e.into()),
         }
-        tracing::warn!("lost the ingest lease; waiting to take it again");
+    }
+}
+
+/// Records a store failure for `/api/status` and `/metrics`, then waits out
+/// the next backoff delay (or until `shutdown`).
+async fn store_failed(
+    telemetry: &Telemetry,
+    error: &StoreError,
+    backoff: &mut Backoff,
+    shutdown: &CancellationToken,
+) {
+    telemetry
+        .store_errors
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    telemetry.set_last_error(Some(format!("store: {error}")));
+    let delay = backoff.next_delay();
+    tracing::error!(error = %error, retry_in_ms = delay.as_millis() as u64, "the store failed; retrying");
+    tokio::select! {
+        _ = tokio::time::sleep(delay) => {}
+        _ = shutdown.cancelled() => {}
+    }
+}
+
+/// Opens the store, waiting while a PostgreSQL server cannot be reached (it
+/// is starting or restarting) instead of exiting; errors that waiting cannot
+/// fix (a bad URL, a failed migration, a SQLite file that cannot be opened)
+/// end the start at once. `None` when asked to stop while waiting.
+async fn open_store(
+    url: &str,
+    shutdown: &CancellationToken,
+) -> Result<Option<Arc<dyn store::Store>>, StoreError> {
+    let waits = url.starts_with("postgres://") || url.starts_with("postgresql://");
+    let mut backoff = Backoff::jittered(Duration::from_millis(500), Duration::from_secs(15));
+    loop {
+        match store::open(url).await {
+            Ok(store) => return Ok(Some(store)),
+            Err(e @ (StoreError::Open { .. } | StoreError::Postgres(_))) if waits => {
+                let delay = backoff.next_delay();
+                tracing::error!(error = %e, retry_in_ms = delay.as_millis() as u64, "cannot reach the database; waiting for it");
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = shutdown.cancelled() => return Ok(None),
+                }
+            }
+            Err(e) => return Err(e),
+        }
     }
 }
 
@@ -200,7 +266,9 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
             "no --contact given: Wikimedia's User-Agent policy asks for a way to reach you (a URL or e-mail)"
         );
     }
-    let store = store::open(&settings.db).await?;
+    let Some(store) = open_store(&settings.db, &shutdown).await? else {
+        return Ok(());
+    };
     let telemetry = Arc::new(Telemetry::new());
     let commits = Arc::new(Commits::new());
     let (live, _) = broadcast::channel::<Arc<Event>>(4096);

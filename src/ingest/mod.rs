@@ -12,7 +12,7 @@
 //! Normalised events are also offered to live subscribers through a broadcast
 //! channel, which never makes ingest wait.
 
-mod backoff;
+pub mod backoff;
 pub mod client;
 mod dedupe;
 mod pairing;
@@ -40,7 +40,7 @@ pub enum IngestError {
     Client(#[from] client::ClientError),
     #[error("could not read the stored position: {0}")]
     Position(StoreError),
-    #[error("could not write to the store, even after retrying: {0}")]
+    #[error("an ingest task failed: {0}")]
     Store(StoreError),
 }
 
@@ -121,14 +121,14 @@ pub async fn run(
         store,
         Arc::clone(&telemetry),
         commits,
+        shutdown.clone(),
     ));
 
     let client_result = client.await;
     let _ = decoder.await;
-    let write_result = writer
+    writer
         .await
         .map_err(|e| IngestError::Store(StoreError::Task(e.to_string())))?;
-    write_result.map_err(IngestError::Store)?;
     match client_result {
         Ok(r) => r.map_err(IngestError::from),
         Err(e) => Err(IngestError::Store(StoreError::Task(e.to_string()))),
