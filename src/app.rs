@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use crate::commits::Commits;
 use crate::config::{LogFormat, Settings};
 use crate::event::Event;
-use crate::http::{AppState, Application};
+use crate::http::{AppState, Application, ServerLimits};
 use crate::ingest::backoff::Backoff;
 use crate::ingest::{self, IngestError, IngestOptions};
 use crate::live::wikimon::WikimonContext;
@@ -300,7 +300,12 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
     .map_err(|source| AppError::Listen {
         addr: settings.listen,
         source,
-    })?;
+    })?
+    .with_limits(ServerLimits {
+        max_connections: settings.http_max_connections,
+        header_read_timeout: settings.http_header_timeout,
+        ..ServerLimits::default()
+    });
     let addr = app.local_addr().map_err(AppError::Serve)?;
     println!("listening on http://{addr}");
     tracing::info!(%addr, db_backend = store.backend(), upstream = %settings.upstream, "wikiwatch started");

@@ -68,6 +68,16 @@ pub struct RunArgs {
     #[arg(long, env = "WIKIWATCH_BATCH_MAX_MS", value_name = "MS")]
     pub batch_max_ms: Option<u64>,
 
+    /// Open HTTP connections served at once; a few more may still ask for
+    /// /healthz and /metrics, the rest are closed. [default: 10000]
+    #[arg(long, env = "WIKIWATCH_HTTP_MAX_CONNECTIONS", value_name = "N")]
+    pub http_max_connections: Option<usize>,
+
+    /// Seconds a connection may take to send a request's headers, and may
+    /// stay idle between requests. [default: 10]
+    #[arg(long, env = "WIKIWATCH_HTTP_HEADER_TIMEOUT_SECS", value_name = "SECS")]
+    pub http_header_timeout_secs: Option<u64>,
+
     /// Also track hashtags in edits flagged as bot edits (the Hashtags tool skips them).
     #[arg(long, env = "WIKIWATCH_HASHTAGS_INCLUDE_BOTS")]
     pub hashtags_include_bots: bool,
@@ -192,6 +202,8 @@ struct FileConfig {
     backoff_max_secs: Option<u64>,
     batch_events: Option<usize>,
     batch_max_ms: Option<u64>,
+    http_max_connections: Option<usize>,
+    http_header_timeout_secs: Option<u64>,
     hashtags_include_bots: Option<bool>,
     hashtags_include_wikidata: Option<bool>,
     hashtag_exclude: Option<Vec<String>>,
@@ -244,6 +256,10 @@ pub struct Settings {
     pub backoff_max: Duration,
     pub batch_events: usize,
     pub batch_max: Duration,
+    /// Open HTTP connections served at once.
+    pub http_max_connections: usize,
+    /// Longest wait for a request's headers (and between requests).
+    pub http_header_timeout: Duration,
     pub hashtags_include_bots: bool,
     pub hashtags_include_wikidata: bool,
     pub rules: Rules,
@@ -418,6 +434,18 @@ impl RunArgs {
             batch_max: Duration::from_millis(positive(
                 "--batch-max-ms",
                 self.batch_max_ms.or(file.batch_max_ms).unwrap_or(200),
+            )?),
+            http_max_connections: positive(
+                "--http-max-connections",
+                self.http_max_connections
+                    .or(file.http_max_connections)
+                    .unwrap_or(10_000) as u64,
+            )? as usize,
+            http_header_timeout: Duration::from_secs(positive(
+                "--http-header-timeout-secs",
+                self.http_header_timeout_secs
+                    .or(file.http_header_timeout_secs)
+                    .unwrap_or(10),
             )?),
             hashtags_include_bots: self.hashtags_include_bots
                 || file.hashtags_include_bots.unwrap_or(false),

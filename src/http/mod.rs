@@ -20,6 +20,7 @@ mod openapi;
 mod pages;
 #[allow(dead_code)]
 mod params;
+pub mod serve;
 mod status;
 
 use std::net::SocketAddr;
@@ -35,6 +36,7 @@ pub use status::Status;
 
 use crate::store::Store;
 use crate::telemetry::Telemetry;
+pub use serve::ServerLimits;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -137,6 +139,7 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    limits: ServerLimits,
 }
 
 impl Application {
@@ -146,7 +149,14 @@ impl Application {
         Ok(Application {
             listener,
             router: router(state),
+            limits: ServerLimits::default(),
         })
+    }
+
+    /// Replaces the default connection limits.
+    pub fn with_limits(mut self, limits: ServerLimits) -> Application {
+        self.limits = limits;
+        self
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -155,12 +165,6 @@ impl Application {
 
     /// Serves until `shutdown` is cancelled.
     pub async fn run(self, shutdown: CancellationToken) -> std::io::Result<()> {
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
+        serve::serve(self.listener, self.router, self.limits, shutdown).await
     }
 }
