@@ -14,4 +14,6 @@ pub enum BenchError {
     Ingest(String),
     #[error("live bench: {0}")]
     Live(String),
+    #[error("a server under measurement: {0}")]
+    Server(String),
 }

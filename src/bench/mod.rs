@@ -6,8 +6,11 @@
 //! - [`hashtags`]: hashtag query latency and CSV export rate.
 //! - [`links`]: external-link query latency and live feed latency.
 //! - [`live`]: live feeds with many WebSocket subscribers.
+//! - [`abuse`]: ingest and `/healthz` under heavy readers and idle sockets.
 //! - [`common`]: what the query benches share; [`error`]: their error.
 
+mod abuse;
+mod child;
 mod common;
 mod error;
 mod hashtags;
@@ -35,6 +38,8 @@ pub enum BenchKind {
     Live(live::LiveBenchArgs),
     /// External-link query latency and live feed latency over N synthetic link events.
     Links(links::LinkBenchArgs),
+    /// Ingest and /healthz under 200 heavy readers and 19,000 idle sockets.
+    Abuse(abuse::AbuseBenchArgs),
 }
 
 /// With `--json`, the result as one JSON line after the table.
@@ -58,6 +63,13 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
             let json = a.json;
             let r = links::run(a).await?;
             links::print(&r);
+            print_json(json, &r);
+            Ok(())
+        }
+        BenchKind::Abuse(a) => {
+            let json = a.json;
+            let r = abuse::run(a).await?;
+            abuse::print(&r);
             print_json(json, &r);
             Ok(())
         }

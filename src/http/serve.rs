@@ -57,11 +57,10 @@ pub async fn serve(
     let full = Arc::new(Semaphore::new(limits.max_connections));
     let reserve = Arc::new(Semaphore::new(limits.health_reserve));
     let graceful = GracefulShutdown::new();
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
+    let builder = connection_builder(limits.header_read_timeout);
+    // Reserve connections exist for a monitor's quick request: a short
+    // timeout keeps a flood of idle ones from holding the reserve for long.
+    let reserve_builder = connection_builder(RESERVE_HEADER_READ_TIMEOUT);
     let mut last_accept_warning: Option<Instant> = None;
     loop {
         let (stream, peer) = tokio::select! {
@@ -101,6 +100,11 @@ pub async fn serve(
                 router.oneshot(request.map(Body::new)).await
             }
         });
+        let builder = if health_only {
+            &reserve_builder
+        } else {
+            &builder
+        };
         let connection = graceful.watch(
             builder
                 .serve_connection_with_upgrades(TokioIo::new(stream), service)
@@ -119,6 +123,18 @@ pub async fn serve(
         }
     }
     Ok(())
+}
+
+/// Header-read timeout of the connections past the cap.
+const RESERVE_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(1);
+
+fn connection_builder(header_read_timeout: Duration) -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    builder
 }
 
 fn at_capacity(max_connections: usize) -> Response<Body> {
