@@ -14,16 +14,25 @@ fn help_options() -> HashMap<String, (Option<String>, Option<String>)> {
         .expect("run wikiwatch help run");
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).expect("help is UTF-8");
-    let mut options = HashMap::new();
+    // An option is its flag line and, when clap puts the help on the next
+    // lines (it does when the flags are long), the lines up to the next flag.
+    let mut entries: Vec<(String, String)> = Vec::new();
     for line in text.lines().map(str::trim_start) {
-        let Some(rest) = line.strip_prefix("--") else {
-            continue;
-        };
-        let flag = format!("--{}", rest.split_whitespace().next().unwrap_or_default());
+        let flag_line = line.strip_prefix("-h, ").unwrap_or(line);
+        if let Some(rest) = flag_line.strip_prefix("--") {
+            let flag = format!("--{}", rest.split_whitespace().next().unwrap_or_default());
+            entries.push((flag, line.to_owned()));
+        } else if let Some((_, help)) = entries.last_mut() {
+            help.push(' ');
+            help.push_str(line);
+        }
+    }
+    let mut options = HashMap::new();
+    for (flag, help) in entries {
         let bracket = |key: &str| {
-            let start = line.find(&format!("[{key}: "))? + key.len() + 3;
-            let end = start + line[start..].find(']')?;
-            Some(line[start..end].trim_end_matches('=').to_owned())
+            let start = help.find(&format!("[{key}: "))? + key.len() + 3;
+            let end = start + help[start..].find(']')?;
+            Some(help[start..end].trim_end_matches('=').to_owned())
         };
         options.insert(flag, (bracket("env"), bracket("default")));
     }
