@@ -51,6 +51,8 @@ pub struct Telemetry {
     /// Events covered by committed batches (skipped events included).
     pub events_committed: AtomicU64,
     pub store_errors: AtomicU64,
+    /// HTTP handlers that panicked (each answered 500).
+    pub handler_panics: AtomicU64,
     /// Time spent in successful store writes, in microseconds.
     pub store_write_micros: AtomicU64,
     /// Rows inserted by the store since start, by kind.

@@ -140,6 +140,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     limits: ServerLimits,
+    telemetry: Arc<Telemetry>,
 }
 
 impl Application {
@@ -148,6 +149,7 @@ impl Application {
         let listener = TcpListener::bind(addr).await?;
         Ok(Application {
             listener,
+            telemetry: Arc::clone(&state.telemetry),
             router: router(state),
             limits: ServerLimits::default(),
         })
@@ -165,6 +167,13 @@ impl Application {
 
     /// Serves until `shutdown` is cancelled.
     pub async fn run(self, shutdown: CancellationToken) -> std::io::Result<()> {
-        serve::serve(self.listener, self.router, self.limits, shutdown).await
+        serve::serve(
+            self.listener,
+            self.router,
+            self.limits,
+            self.telemetry,
+            shutdown,
+        )
+        .await
     }
 }

@@ -3,16 +3,22 @@
 //! connections left idle between requests), so idle or trickling clients
 //! cannot hold the process's descriptors. A small reserve of connections past
 //! the cap answers only `/healthz` and `/metrics`, so monitoring still sees
-//! a full server; past the reserve a connection is closed at once. On
+//! a full server; past the reserve a connection is closed at once. A
+//! handler that panics still answers: a 500 with a JSON body, counted in
+//! `/metrics`. On
 //! shutdown the loop stops accepting and gives open requests a bounded time.
 
+use std::convert::Infallible;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, Response, StatusCode, header};
+use futures_util::FutureExt;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -21,6 +27,8 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
+
+use crate::telemetry::Telemetry;
 
 /// How many connections the server holds and for how long it waits on them.
 #[derive(Debug, Clone)]
@@ -52,6 +60,7 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ServerLimits,
+    telemetry: Arc<Telemetry>,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let full = Arc::new(Semaphore::new(limits.max_connections));
@@ -89,15 +98,33 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
+        let telemetry = Arc::clone(&telemetry);
         let max_connections = limits.max_connections;
         let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
             let router = router.clone();
+            let telemetry = Arc::clone(&telemetry);
             async move {
                 if health_only && !matches!(request.uri().path(), "/healthz" | "/metrics") {
-                    return Ok(at_capacity(max_connections));
+                    return Ok::<_, Infallible>(at_capacity(max_connections));
                 }
-                router.oneshot(request.map(Body::new)).await
+                let path = request.uri().path().to_owned();
+                let handled = AssertUnwindSafe(router.oneshot(request.map(Body::new)))
+                    .catch_unwind()
+                    .await;
+                Ok(match handled {
+                    Ok(Ok(response)) => response,
+                    Ok(Err(never)) => match never {},
+                    Err(_) => {
+                        telemetry.handler_panics.fetch_add(1, Ordering::Relaxed);
+                        tracing::error!(path, "a request handler panicked; answered 500");
+                        json_error(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            "internal error while answering this request; it has been logged"
+                                .into(),
+                        )
+                    }
+                })
             }
         });
         let builder = if health_only {
@@ -138,18 +165,71 @@ fn connection_builder(header_read_timeout: Duration) -> auto::Builder<TokioExecu
 }
 
 fn at_capacity(max_connections: usize) -> Response<Body> {
-    let body = serde_json::json!({
-        "error": format!(
+    let mut response = json_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!(
             "the server has its {max_connections} connections open; try again shortly (only /healthz and /metrics answer meanwhile)"
-        )
-    });
+        ),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    response
+}
+
+fn json_error(status: StatusCode, message: String) -> Response<Body> {
+    let body = serde_json::json!({ "error": message });
     let mut response = Response::new(Body::from(body.to_string()));
-    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-    let headers = response.headers_mut();
-    headers.insert(
+    *response.status_mut() = status;
+    response.headers_mut().insert(
         header::CONTENT_TYPE,
         header::HeaderValue::from_static("application/json"),
     );
-    headers.insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_with_json_and_is_counted() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = Router::new()
+            .route(
+                "/boom",
+                axum::routing::get(|| async {
+                    let text = "é";
+                    // The kind of slip the fuzzer found: a byte index inside a character.
+                    let cut = text
+                        .get(1..)
+                        .map(str::len)
+                        .unwrap_or_else(|| panic!("not a char boundary"));
+                    cut.to_string()
+                }),
+            )
+            .route("/healthz", axum::routing::get(|| async { "ok" }));
+        let telemetry = Arc::new(Telemetry::new());
+        let stop = CancellationToken::new();
+        let server = tokio::spawn(serve(
+            listener,
+            router,
+            ServerLimits::default(),
+            Arc::clone(&telemetry),
+            stop.clone(),
+        ));
+        let resp = reqwest::get(format!("http://{addr}/boom")).await.unwrap();
+        assert_eq!(resp.status(), 500);
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert!(body["error"].is_string(), "{body}");
+        assert_eq!(telemetry.handler_panics.load(Ordering::Relaxed), 1);
+        // The server goes on serving.
+        let resp = reqwest::get(format!("http://{addr}/healthz"))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        stop.cancel();
+        server.await.unwrap().unwrap();
+    }
 }

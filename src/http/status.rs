@@ -59,6 +59,7 @@ pub struct Counters {
     pub batches_written: u64,
     pub events_committed: u64,
     pub store_errors: u64,
+    pub handler_panics: u64,
 }
 
 pub async fn collect(state: &AppState) -> Result<Status, ApiError> {
@@ -107,6 +108,7 @@ pub async fn collect(state: &AppState) -> Result<Status, ApiError> {
             batches_written: t.batches_written.load(Ordering::Relaxed),
             events_committed: t.events_committed.load(Ordering::Relaxed),
             store_errors: t.store_errors.load(Ordering::Relaxed),
+            handler_panics: t.handler_panics.load(Ordering::Relaxed),
         },
         rows,
         store_error,
@@ -178,6 +180,11 @@ pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse,
             "wikiwatch_store_errors_total",
             "Failed store writes (each retried).",
             c.store_errors,
+        ),
+        (
+            "wikiwatch_http_handler_panics_total",
+            "HTTP requests whose handler panicked (each answered 500).",
+            c.handler_panics,
         ),
         (
             "wikiwatch_upstream_reconnects_total",
