@@ -13,7 +13,7 @@ use askama::Template;
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{Datelike, NaiveDate};
@@ -21,6 +21,9 @@ use futures_util::Stream;
 use serde::Serialize;
 use serde_json::json;
 
+use super::csv::{self, Cell};
+use super::export::{self, Format};
+use super::params::{Choices, Params};
 use super::{ApiError, AppState};
 use crate::extract::hashtag_key;
 use crate::store::hashtag_queries::{
@@ -35,66 +38,6 @@ const EXPORT_PAGE: usize = 5_000;
 const MAX_TAGS: usize = 20;
 
 // ---------------------------------------------------------------- parameters
-
-/// The raw query string as ordered pairs (repeated names allowed).
-pub struct Params(pub Vec<(String, String)>);
-
-impl Params {
-    /// Every value of `name`, split on `sep`, trimmed, without empties.
-    fn list(&self, name: &str, sep: char) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .flat_map(|(_, v)| v.split(sep).map(str::trim).map(str::to_owned))
-            .filter(|v| !v.is_empty())
-            .collect()
-    }
-
-    /// The last non-empty value of `name`.
-    fn one(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .rev()
-            .find(|(k, v)| k == name && !v.trim().is_empty())
-            .map(|(_, v)| v.trim())
-    }
-
-    /// The query string without the named parameters (for building links).
-    fn without(&self, drop: &[&str]) -> String {
-        let mut s = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in &self.0 {
-            if !drop.contains(&k.as_str()) && !v.is_empty() {
-                s.append_pair(k, v);
-            }
-        }
-        s.finish()
-    }
-}
-
-fn flag(p: &Params, name: &'static str) -> Result<bool, ApiError> {
-    match p.one(name).map(str::to_ascii_lowercase).as_deref() {
-        None | Some("0" | "false" | "off" | "no") => Ok(false),
-        Some("1" | "true" | "on" | "yes") => Ok(true),
-        Some(v) => Err(ApiError::bad(
-            name,
-            format!("{name} must be true or false, not {v:?}"),
-        )),
-    }
-}
-
-fn date(p: &Params, name: &'static str) -> Result<Option<i64>, ApiError> {
-    let Some(v) = p.one(name) else {
-        return Ok(None);
-    };
-    let d = NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
-        ApiError::bad(
-            name,
-            format!("{name} must be a date as YYYY-MM-DD (UTC), not {v:?}"),
-        )
-    })?;
-    Ok(d.and_hms_opt(0, 0, 0)
-        .map(|t| t.and_utc().timestamp_millis()))
-}
 
 /// A tag as typed (`#WPWP`, `wpwp`, `＃WPWP`) → its key, or None if empty.
 pub fn tag_key_of(s: &str) -> Option<String> {
@@ -129,16 +72,7 @@ pub fn parse_query(p: &Params) -> Result<HashtagQuery, ApiError> {
             format!("at most {MAX_TAGS} tags per query"),
         ));
     }
-    q.mode = match p.one("mode").map(str::to_ascii_lowercase).as_deref() {
-        None | Some("any" | "or") => TagMode::Any,
-        Some("all" | "and") => TagMode::All,
-        Some(v) => {
-            return Err(ApiError::bad(
-                "mode",
-                format!("mode must be any or all, not {v:?}"),
-            ));
-        }
-    };
+    q.mode = p.choice("mode", &MODES)?.unwrap_or(TagMode::Any);
     for w in p.list("wiki", ',') {
         q.wikis.push(WikiFilter::parse(&w).ok_or_else(|| {
             ApiError::bad(
@@ -173,9 +107,9 @@ pub fn parse_query(p: &Params) -> Result<HashtagQuery, ApiError> {
         }
         q.types.push(t);
     }
-    q.from_ms = date(p, "start")?;
+    q.from_ms = p.date("start")?;
     // The end date is inclusive: everything before the next midnight.
-    q.until_ms = date(p, "end")?.map(|ms| ms + DAY_MS);
+    q.until_ms = p.date("end")?.map(|ms| ms + DAY_MS);
     if let (Some(f), Some(u)) = (q.from_ms, q.until_ms)
         && u <= f
     {
@@ -188,57 +122,24 @@ pub fn parse_query(p: &Params) -> Result<HashtagQuery, ApiError> {
         q.text = Some(t.to_owned());
     }
     q.media = MediaFilter {
-        image: flag(p, "image")?,
-        video: flag(p, "video")?,
-        audio: flag(p, "audio")?,
+        image: p.flag("image")?,
+        video: p.flag("video")?,
+        audio: p.flag("audio")?,
     };
     Ok(q)
 }
 
-fn limit(p: &Params, default: usize, max: usize) -> Result<usize, ApiError> {
-    match p.one("limit") {
-        None => Ok(default),
-        Some(v) => v
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=max).contains(n))
-            .ok_or_else(|| {
-                ApiError::bad("limit", format!("limit must be a number from 1 to {max}"))
-            }),
-    }
-}
-
 fn cursor(p: &Params) -> Result<Option<Cursor>, ApiError> {
-    p.one("cursor")
-        .map(|c| {
-            Cursor::decode(c).ok_or_else(|| {
-                ApiError::bad(
-                    "cursor",
-                    "cursor must be a continuation token from a previous answer",
-                )
-            })
-        })
-        .transpose()
+    p.cursor("cursor", |c| Cursor::decode(c).ok_or(()))
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Json,
-    Csv,
-    Ndjson,
-}
-
-fn format(p: &Params) -> Result<Format, ApiError> {
-    match p.one("format").map(str::to_ascii_lowercase).as_deref() {
-        None | Some("json") => Ok(Format::Json),
-        Some("csv") => Ok(Format::Csv),
-        Some("ndjson" | "jsonl") => Ok(Format::Ndjson),
-        Some(v) => Err(ApiError::bad(
-            "format",
-            format!("format must be json, csv or ndjson, not {v:?}"),
-        )),
-    }
-}
+const MODES: Choices<TagMode> = Choices {
+    entries: &[
+        (&["any", "or"], TagMode::Any),
+        (&["all", "and"], TagMode::All),
+    ],
+    fold_case: true,
+};
 
 fn queries(state: &AppState) -> Result<&dyn HashtagQueries, ApiError> {
     state.store.hashtags().ok_or_else(|| {
@@ -342,44 +243,6 @@ impl From<EditRow> for ApiEdit {
 
 // ---------------------------------------------------------------- CSV
 
-/// One CSV cell. Text that a spreadsheet would run as a formula (starting
-/// with `=`, `+`, `-`, `@`, tab or carriage return) gets a leading `'`.
-pub fn csv_cell(out: &mut String, text: &str) {
-    let neutralise = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let quote = neutralise
-        || text
-            .bytes()
-            .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
-    if !quote {
-        out.push_str(text);
-        return;
-    }
-    out.push('"');
-    if neutralise {
-        out.push('\'');
-    }
-    // Whole runs between quotes at once; each quote doubled.
-    let mut parts = text.split('"');
-    if let Some(first) = parts.next() {
-        out.push_str(first);
-    }
-    for part in parts {
-        out.push_str("\"\"");
-        out.push_str(part);
-    }
-    out.push('"');
-}
-
-fn csv_row(out: &mut String, cells: &[&str]) {
-    for (i, c) in cells.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        csv_cell(out, c);
-    }
-    out.push_str("\r\n");
-}
-
 /// Numbers are written as they are (a negative number is not a formula).
 #[cfg(test)]
 fn num(v: Option<i64>) -> String {
@@ -460,19 +323,11 @@ fn edit_csv(out: &mut String, e: &ApiEdit) {
             5 => line.push_str(&nums[2]),
             9 => line.push_str(&nums[3]),
             12 => line.push_str(&nums[4]),
-            _ => csv_cell(&mut line, c),
+            _ => csv::text(&mut line, c),
         }
     }
     line.push_str("\r\n");
     out.push_str(&line);
-}
-
-/// Appends `v` in base 10 (nothing for None): numbers are written as they are.
-fn push_num(out: &mut String, v: Option<i64>) {
-    if let Some(n) = v {
-        use std::fmt::Write as _;
-        let _ = write!(out, "{n}");
-    }
 }
 
 /// The export's CSV row for one edit, written straight from the store row:
@@ -480,38 +335,38 @@ fn push_num(out: &mut String, v: Option<i64>) {
 /// `ApiEdit` (its URLs and strings) first. `scratch` is reused between rows.
 fn edit_row_csv(out: &mut String, scratch: &mut String, r: &EditRow) {
     use std::fmt::Write as _;
-    csv_cell(out, &crate::event::format_ms(r.time_ms));
+    csv::text(out, &crate::event::format_ms(r.time_ms));
     out.push(',');
-    csv_cell(out, &r.wiki);
+    csv::text(out, &r.wiki);
     out.push(',');
-    csv_cell(out, &r.domain);
+    csv::text(out, &r.domain);
     out.push(',');
-    push_num(out, r.rc_id);
+    csv::num(out, r.rc_id);
     out.push(',');
-    push_num(out, r.rev_new);
+    csv::num(out, r.rev_new);
     out.push(',');
-    push_num(out, r.rev_old);
+    csv::num(out, r.rev_old);
     out.push(',');
     if let Some(rev) = r.rev_new {
         scratch.clear();
         let _ = write!(scratch, "https://{}/wiki/Special:Diff/{rev}", r.domain);
-        csv_cell(out, scratch);
+        csv::text(out, scratch);
     }
     out.push(',');
-    csv_cell(out, &r.title);
+    csv::text(out, &r.title);
     out.push(',');
     scratch.clear();
     let _ = write!(scratch, "https://{}/wiki/", r.domain);
     push_wiki_path(scratch, &r.title);
-    csv_cell(out, scratch);
+    csv::text(out, scratch);
     out.push(',');
-    push_num(out, Some(r.namespace));
+    csv::num(out, Some(r.namespace));
     out.push(',');
-    csv_cell(out, &r.change_type);
+    csv::text(out, &r.change_type);
     out.push(',');
-    csv_cell(out, r.user.as_deref().unwrap_or(""));
+    csv::text(out, r.user.as_deref().unwrap_or(""));
     out.push(',');
-    push_num(out, r.size_change());
+    csv::num(out, r.size_change());
     out.push(',');
     out.push_str(if r.minor { "true" } else { "false" });
     out.push(',');
@@ -522,61 +377,14 @@ fn edit_row_csv(out: &mut String, scratch: &mut String, r: &EditRow) {
         }
         scratch.push_str(t);
     }
-    csv_cell(out, scratch);
+    csv::text(out, scratch);
     out.push(',');
-    csv_cell(out, &r.summary);
+    csv::text(out, &r.summary);
     for f in [r.has_image, r.has_video, r.has_audio] {
         out.push(',');
         out.push_str(opt_flag(f));
     }
     out.push_str("\r\n");
-}
-
-fn content_type(f: Format) -> &'static str {
-    match f {
-        Format::Json => "application/json",
-        Format::Csv => "text/csv; charset=utf-8",
-        Format::Ndjson => "application/x-ndjson",
-    }
-}
-
-fn download(f: Format, name: &str, body: Body) -> Response {
-    let ext = if f == Format::Csv { "csv" } else { "ndjson" };
-    let mut resp = Response::new(body);
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(content_type(f)),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}.{ext}\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    resp
-}
-
-/// A small list (top, time series, tags) as CSV or NDJSON in one piece.
-fn small_export<T: Serialize>(
-    f: Format,
-    name: &str,
-    columns: &[&str],
-    rows: &[T],
-    cells: impl Fn(&T) -> Vec<String>,
-) -> Response {
-    let mut out = String::new();
-    if f == Format::Csv {
-        csv_row(&mut out, columns);
-        for r in rows {
-            let c = cells(r);
-            let refs: Vec<&str> = c.iter().map(String::as_str).collect();
-            csv_row(&mut out, &refs);
-        }
-    } else {
-        for r in rows {
-            out.push_str(&serde_json::to_string(r).unwrap_or_default());
-            out.push('\n');
-        }
-    }
-    download(f, name, Body::from(out))
 }
 
 /// One export row of an edit as CSV (see [`edit_row_csv`]).
@@ -590,58 +398,55 @@ fn encode_ndjson(out: &mut String, _scratch: &mut String, r: &EditRow) {
     out.push('\n');
 }
 
-/// Streams every matching edit from `after` on: one store page at a time,
-/// encoded and sent as it comes, so memory stays flat at any size. A task
-/// reads and encodes the next page while this one is sent (at most two
-/// pages wait between them), so the store and the connection work side by
-/// side.
+/// The pages of a streamed edit export: one store call per page, encoded
+/// by the store straight into the export text.
+struct EditPages {
+    store: Arc<dyn Store>,
+    q: HashtagQuery,
+    after: Option<Cursor>,
+    encode: RowEncoder,
+    done: bool,
+}
+
+impl export::Pages for EditPages {
+    async fn next_page(&mut self) -> Result<Option<String>, StoreError> {
+        if self.done {
+            return Ok(None);
+        }
+        let Some(hq) = self.store.hashtags() else {
+            return Ok(None);
+        };
+        let (text, next) = hq
+            .hashtag_edits_encoded(&self.q, self.after, EXPORT_PAGE, self.encode)
+            .await?;
+        self.after = next;
+        self.done = next.is_none();
+        Ok(Some(text))
+    }
+}
+
+/// Streams every matching edit from `after` on (see [`export::stream`]).
 fn stream_edits(
     store: Arc<dyn Store>,
     q: HashtagQuery,
     after: Option<Cursor>,
     f: Format,
 ) -> impl Stream<Item = Result<Bytes, StoreError>> {
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, StoreError>>(2);
-    tokio::spawn(async move {
-        let Some(hq) = store.hashtags() else { return };
-        let encode: RowEncoder = if f == Format::Csv {
-            encode_csv
-        } else {
-            encode_ndjson
-        };
-        let mut after = after;
-        let mut header = String::new();
-        if f == Format::Csv {
-            csv_row(&mut header, EDIT_COLUMNS);
-        }
-        loop {
-            let (text, next) = match hq
-                .hashtag_edits_encoded(&q, after, EXPORT_PAGE, encode)
-                .await
-            {
-                Ok(p) => p,
-                Err(e) => {
-                    tracing::error!(error = %e, "export failed");
-                    let _ = tx.send(Err(e)).await;
-                    return;
-                }
-            };
-            let chunk = if header.is_empty() {
-                text
-            } else {
-                // The first chunk starts with the CSV header.
-                std::mem::take(&mut header) + &text
-            };
-            after = next;
-            // A closed channel: the client went away.
-            if tx.send(Ok(Bytes::from(chunk))).await.is_err() || after.is_none() {
-                return;
-            }
-        }
-    });
-    futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    })
+    let mut header = String::new();
+    let encode: RowEncoder = if f == Format::Csv {
+        csv::header(&mut header, EDIT_COLUMNS);
+        encode_csv
+    } else {
+        encode_ndjson
+    };
+    let pages = EditPages {
+        store,
+        q,
+        after,
+        encode,
+        done: false,
+    };
+    export::stream(pages, header)
 }
 
 // ---------------------------------------------------------------- API
@@ -653,13 +458,13 @@ pub async fn api_edits(
     let p = Params(pairs);
     let q = parse_query(&p)?;
     let after = cursor(&p)?;
-    let f = format(&p)?;
+    let f = Format::from_params(&p)?;
     let hq = queries(&state)?;
     if f != Format::Json {
         let body = Body::from_stream(stream_edits(Arc::clone(&state.store), q, after, f));
-        return Ok(download(f, "hashtag-edits", body));
+        return Ok(export::download(f, "hashtag-edits", body));
     }
-    let limit = limit(&p, 50, 1000)?;
+    let limit = p.limit(50, 1000)?;
     let page = hq.hashtag_edits(&q, after, limit).await?;
     let next = page.next.map(|c| c.encode());
     let next_url = next.as_ref().map(|c| {
@@ -795,17 +600,18 @@ pub fn timeseries(
     ))
 }
 
+const GRANULARITIES: Choices<Option<Granularity>> = Choices {
+    entries: &[
+        (&["auto"], None),
+        (&["day", "daily"], Some(Granularity::Day)),
+        (&["month", "monthly"], Some(Granularity::Month)),
+        (&["year", "yearly"], Some(Granularity::Year)),
+    ],
+    fold_case: true,
+};
+
 fn granularity(p: &Params) -> Result<Option<Granularity>, ApiError> {
-    match p.one("granularity").map(str::to_ascii_lowercase).as_deref() {
-        None | Some("auto") => Ok(None),
-        Some("day" | "daily") => Ok(Some(Granularity::Day)),
-        Some("month" | "monthly") => Ok(Some(Granularity::Month)),
-        Some("year" | "yearly") => Ok(Some(Granularity::Year)),
-        Some(v) => Err(ApiError::bad(
-            "granularity",
-            format!("granularity must be auto, day, month or year, not {v:?}"),
-        )),
-    }
+    Ok(p.choice("granularity", &GRANULARITIES)?.flatten())
 }
 
 pub async fn api_timeseries(
@@ -815,16 +621,16 @@ pub async fn api_timeseries(
     let p = Params(pairs);
     let q = parse_query(&p)?;
     let chosen = granularity(&p)?;
-    let f = format(&p)?;
+    let f = Format::from_params(&p)?;
     let days = queries(&state)?.hashtag_days(&q).await?;
     let (g, buckets) = timeseries(&q, &days, chosen)?;
     if f != Format::Json {
-        return Ok(small_export(
+        return Ok(export::small(
             f,
             "hashtag-timeseries",
             &["period", "edits"],
             &buckets,
-            |b| vec![b.period.clone(), b.edits.to_string()],
+            |b, row| row(&[Cell::Text(&b.period), Cell::Num(b.edits)]),
         ));
     }
     Ok(Json(json!({ "granularity": g, "buckets": buckets })).into_response())
@@ -836,48 +642,49 @@ pub async fn api_top(
 ) -> Result<Response, ApiError> {
     let p = Params(pairs);
     let q = parse_query(&p)?;
-    let by = match p.one("by").map(str::to_ascii_lowercase).as_deref() {
-        None | Some("user") => TopBy::User,
-        Some("wiki") => TopBy::Wiki,
-        Some("page") => TopBy::Page,
-        Some(v) => {
-            return Err(ApiError::bad(
-                "by",
-                format!("by must be user, wiki or page, not {v:?}"),
-            ));
-        }
-    };
-    let limit = limit(&p, 10, 10_000)?;
-    let f = format(&p)?;
+    let by = p.choice("by", &TOP_BY)?.unwrap_or(TopBy::User);
+    let limit = p.limit(10, 10_000)?;
+    let f = Format::from_params(&p)?;
     let rows = queries(&state)?.hashtag_top(&q, by, limit).await?;
     if f != Format::Json {
-        return Ok(small_export(
+        return Ok(export::small(
             f,
             "hashtag-top",
             &["key", "wiki", "edits"],
             &rows,
-            |r: &TopRow| {
-                vec![
-                    r.key.clone(),
-                    r.wiki.clone().unwrap_or_default(),
-                    r.edits.to_string(),
-                ]
+            |r: &TopRow, row| {
+                row(&[
+                    Cell::Text(&r.key),
+                    Cell::Text(r.wiki.as_deref().unwrap_or_default()),
+                    Cell::Num(r.edits),
+                ])
             },
         ));
     }
     Ok(Json(json!({ "by": by, "rows": rows })).into_response())
 }
 
+const TOP_BY: Choices<TopBy> = Choices {
+    entries: &[
+        (&["user"], TopBy::User),
+        (&["wiki"], TopBy::Wiki),
+        (&["page"], TopBy::Page),
+    ],
+    fold_case: true,
+};
+
+const WINDOWS: Choices<(&str, i64)> = Choices {
+    entries: &[
+        (&["24h", "1d"], ("24h", DAY_MS)),
+        (&["7d"], ("7d", 7 * DAY_MS)),
+        (&["30d"], ("30d", 30 * DAY_MS)),
+    ],
+    fold_case: false,
+};
+
 fn window(p: &Params) -> Result<(&'static str, i64), ApiError> {
-    match p.one("window") {
-        None | Some("30d") => Ok(("30d", 30 * DAY_MS)),
-        Some("7d") => Ok(("7d", 7 * DAY_MS)),
-        Some("24h" | "1d") => Ok(("24h", DAY_MS)),
-        Some(v) => Err(ApiError::bad(
-            "window",
-            format!("window must be 24h, 7d or 30d, not {v:?}"),
-        )),
-    }
+    Ok(p.choice("window", &WINDOWS)?
+        .unwrap_or(("30d", 30 * DAY_MS)))
 }
 
 type TrendingAnswer = (Option<i64>, Vec<TrendingRow>);
@@ -922,16 +729,22 @@ pub async fn api_trending(
 ) -> Result<Response, ApiError> {
     let p = Params(pairs);
     let (name, ms) = window(&p)?;
-    let limit = limit(&p, 10, 1000)?;
-    let f = format(&p)?;
+    let limit = p.limit(10, 1000)?;
+    let f = Format::from_params(&p)?;
     let (until, rows) = trending(queries(&state)?, ms, limit).await?;
     if f != Format::Json {
-        return Ok(small_export(
+        return Ok(export::small(
             f,
             "hashtag-trending",
             &["tag", "edits", "previous"],
             &rows,
-            |r: &TrendingRow| vec![r.tag.clone(), r.edits.to_string(), r.previous.to_string()],
+            |r: &TrendingRow, row| {
+                row(&[
+                    Cell::Text(&r.tag),
+                    Cell::Num(r.edits),
+                    Cell::Num(r.previous),
+                ])
+            },
         ));
     }
     Ok(Json(json!({
@@ -942,16 +755,17 @@ pub async fn api_trending(
     .into_response())
 }
 
+const TAG_ORDERS: Choices<TagOrder> = Choices {
+    entries: &[
+        (&["uses"], TagOrder::Uses),
+        (&["name"], TagOrder::Key),
+        (&["recent"], TagOrder::Recent),
+    ],
+    fold_case: false,
+};
+
 fn tag_order(p: &Params) -> Result<TagOrder, ApiError> {
-    match p.one("order") {
-        None | Some("uses") => Ok(TagOrder::Uses),
-        Some("name") => Ok(TagOrder::Key),
-        Some("recent") => Ok(TagOrder::Recent),
-        Some(v) => Err(ApiError::bad(
-            "order",
-            format!("order must be uses, name or recent, not {v:?}"),
-        )),
-    }
+    Ok(p.choice("order", &TAG_ORDERS)?.unwrap_or(TagOrder::Uses))
 }
 
 pub async fn api_tags(
@@ -961,23 +775,27 @@ pub async fn api_tags(
     let p = Params(pairs);
     let prefix = p.one("prefix").and_then(tag_key_of).unwrap_or_default();
     let order = tag_order(&p)?;
-    let limit = limit(&p, 100, 10_000)?;
-    let f = format(&p)?;
+    let limit = p.limit(100, 10_000)?;
+    let f = Format::from_params(&p)?;
     let rows = queries(&state)?.hashtag_tags(&prefix, order, limit).await?;
     if f != Format::Json {
-        return Ok(small_export(
+        return Ok(export::small(
             f,
             "hashtag-tags",
             &["tag", "key", "first", "last", "uses"],
             &rows,
-            |r: &TagInfo| {
-                vec![
-                    r.tag.clone(),
-                    r.key.clone(),
+            |r: &TagInfo, row| {
+                let (first, last) = (
                     crate::event::format_ms(r.first_ms),
                     crate::event::format_ms(r.last_ms),
-                    r.uses.to_string(),
-                ]
+                );
+                row(&[
+                    Cell::Text(&r.tag),
+                    Cell::Text(&r.key),
+                    Cell::Text(&first),
+                    Cell::Text(&last),
+                    Cell::Num(r.uses),
+                ])
             },
         ));
     }
@@ -1154,9 +972,9 @@ impl FormValues {
             start: p.one("start").unwrap_or_default().to_owned(),
             end: p.one("end").unwrap_or_default().to_owned(),
             text: p.one("text").unwrap_or_default().to_owned(),
-            image: flag(p, "image").unwrap_or(false),
-            video: flag(p, "video").unwrap_or(false),
-            audio: flag(p, "audio").unwrap_or(false),
+            image: p.flag("image").unwrap_or(false),
+            video: p.flag("video").unwrap_or(false),
+            audio: p.flag("audio").unwrap_or(false),
         }
     }
 }
@@ -1194,7 +1012,7 @@ async fn results_page(
         trending: Vec::new(),
         tag_info,
     };
-    let parsed = parse_query(&p).and_then(|q| Ok((q, cursor(&p)?, limit(&p, 50, 500)?)));
+    let parsed = parse_query(&p).and_then(|q| Ok((q, cursor(&p)?, p.limit(50, 500)?)));
     let (q, after, limit) = match parsed {
         Ok(v) => v,
         Err(e) => {
@@ -1289,7 +1107,7 @@ pub async fn tags_page(
     let p = Params(pairs);
     let prefix = p.one("prefix").and_then(tag_key_of).unwrap_or_default();
     let order = tag_order(&p)?;
-    let limit = limit(&p, 500, 10_000)?;
+    let limit = p.limit(500, 10_000)?;
     let tags = queries(&state)?
         .hashtag_tags(&prefix, order, limit)
         .await?
@@ -1369,29 +1187,7 @@ mod tests {
     use super::*;
 
     fn params(s: &str) -> Params {
-        Params(
-            url::form_urlencoded::parse(s.as_bytes())
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        )
-    }
-
-    #[test]
-    fn csv_neutralises_formulas_and_quotes() {
-        for (input, want) in [
-            ("=1+1", "\"'=1+1\""),
-            ("+SUM(A1)", "\"'+SUM(A1)\""),
-            ("-2", "\"'-2\""),
-            ("@cmd", "\"'@cmd\""),
-            ("\tx", "\"'\tx\""),
-            ("a,b", "\"a,b\""),
-            ("say \"hi\"", "\"say \"\"hi\"\"\""),
-            ("plain", "plain"),
-        ] {
-            let mut out = String::new();
-            csv_cell(&mut out, input);
-            assert_eq!(out, want, "{input:?}");
-        }
+        Params::decode(Some(s))
     }
 
     #[test]

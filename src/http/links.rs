@@ -13,12 +13,16 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
 
+use super::csv::{self, Cell};
+use super::export::{self, Format};
+use super::params::{Choices, Params};
 use super::{ApiError, AppState};
-use crate::store::Store;
+use crate::extract::EditorKind;
 use crate::store::link_queries::{
     CollectionDef, Cursor, InvalidParam, LinkEventRow, LinkFilter, LinkMatch, LinkReport,
     Provenance, TopBy, TopRow, Tristate, UserDomainRow, parse_action,
 };
+use crate::store::{Store, StoreError};
 
 /// Link settings from the configuration.
 #[derive(Debug, Clone, Default)]
@@ -71,100 +75,55 @@ const VIEW_KEYS: &[&str] = &[
     "since",
 ];
 
-/// The query string as key/value pairs, in order.
-#[derive(Debug, Clone, Default)]
-pub struct Params(Vec<(String, String)>);
-
-impl Params {
-    pub fn parse(q: Option<&str>) -> Result<Params, ApiError> {
-        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(q.unwrap_or("").as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        for (k, _) in &pairs {
-            if !FILTER_KEYS.contains(&k.as_str()) && !VIEW_KEYS.contains(&k.as_str()) {
-                return Err(ApiError::bad(
-                    "query",
-                    format!(
-                        "unknown parameter {k:?}; filters are {}",
-                        FILTER_KEYS.join(", ")
-                    ),
-                ));
-            }
-        }
-        Ok(Params(pairs))
+/// Decodes the query string of a link route; a parameter no link route
+/// knows is refused (a typo would otherwise widen the answer silently).
+pub fn link_params(q: Option<&str>) -> Result<Params, ApiError> {
+    let p = Params::decode(q);
+    if let Some(k) = p.unknown(&[FILTER_KEYS, VIEW_KEYS]) {
+        return Err(ApiError::bad(
+            "query",
+            format!(
+                "unknown parameter {k:?}; filters are {}",
+                FILTER_KEYS.join(", ")
+            ),
+        ));
     }
-
-    /// Every value of `key`, repeated or comma separated.
-    pub fn all(&self, key: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == key)
-            .flat_map(|(_, v)| v.split(','))
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-            .collect()
-    }
-
-    pub fn one(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .rev()
-            .find(|(k, v)| k == key && !v.trim().is_empty())
-            .map(|(_, v)| v.trim())
-    }
-
-    fn int(&self, key: &'static str) -> Result<Option<i64>, ApiError> {
-        self.one(key)
-            .map(|v| {
-                v.parse::<i64>()
-                    .map_err(|_| ApiError::bad(key, format!("{v:?} is not a whole number")))
-            })
-            .transpose()
-    }
-
-    fn tristate(&self, key: &'static str) -> Result<Tristate, ApiError> {
-        match self.one(key) {
-            None => Ok(Tristate::Include),
-            Some(v) => Tristate::parse(v)
-                .ok_or_else(|| ApiError::bad(key, format!("{v:?}: use include, exclude or only"))),
-        }
-    }
-
-    pub fn has(&self, key: &str) -> bool {
-        self.0.iter().any(|(k, _)| k == key)
-    }
+    Ok(p)
 }
 
-/// `2026-01-31` (a whole UTC day) or an ISO-8601 time. Returns `(start, end)`
-/// of what was named, end exclusive.
-fn parse_time(key: &'static str, v: &str) -> Result<(i64, i64), ApiError> {
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-        let start = d
-            .and_hms_opt(0, 0, 0)
-            .map(|t| t.and_utc().timestamp_millis())
-            .unwrap_or(0);
-        return Ok((start, start + 86_400_000));
-    }
-    match crate::event::parse_dt_ms(v) {
-        Some(ms) => Ok((ms, ms + 1)),
-        None => Err(ApiError::bad(
-            key,
-            format!("{v:?} is not a date: use YYYY-MM-DD (UTC) or an ISO-8601 time"),
-        )),
-    }
+fn tristate(p: &Params, key: &'static str) -> Result<Tristate, ApiError> {
+    Ok(p.choice(key, &TRISTATES)?.unwrap_or(Tristate::Include))
 }
+
+const TRISTATES: Choices<Tristate> = Choices {
+    entries: &[
+        (&["include"], Tristate::Include),
+        (&["exclude"], Tristate::Exclude),
+        (&["only"], Tristate::Only),
+    ],
+    fold_case: false,
+};
+
+const EDITOR_KINDS: Choices<EditorKind> = Choices {
+    entries: &[
+        (&["ip"], EditorKind::Ip),
+        (&["temp"], EditorKind::Temp),
+        (&["named"], EditorKind::Named),
+    ],
+    fold_case: false,
+};
 
 /// Builds the filter from the parameters. Provenance defaults to `edit`;
 /// `provenance=all` counts every event.
 pub fn parse_filter(p: &Params) -> Result<LinkFilter, ApiError> {
     let mut f = LinkFilter::default();
-    for v in p.all("domain") {
+    for v in p.list("domain", ',') {
         f.matchers.push(LinkMatch::domain(&v)?);
     }
-    for v in p.all("host") {
+    for v in p.list("host", ',') {
         f.matchers.push(LinkMatch::host(&v)?);
     }
-    for (k, v) in &p.0 {
+    for (k, v) in p.pairs() {
         // URL prefixes and patterns may contain commas: one per parameter.
         if k == "prefix" && !v.trim().is_empty() {
             f.matchers.push(LinkMatch::prefix(v)?);
@@ -173,8 +132,8 @@ pub fn parse_filter(p: &Params) -> Result<LinkFilter, ApiError> {
             f.matchers.push(LinkMatch::pattern(v)?);
         }
     }
-    f.wrappers = p.tristate("wrappers")?;
-    for v in p.all("action") {
+    f.wrappers = tristate(p, "wrappers")?;
+    for v in p.list("action", ',') {
         f.actions.push(parse_action(&v).ok_or_else(|| {
             ApiError::bad(
                 "action",
@@ -182,7 +141,7 @@ pub fn parse_filter(p: &Params) -> Result<LinkFilter, ApiError> {
             )
         })?);
     }
-    let provenances = p.all("provenance");
+    let provenances = p.list("provenance", ',');
     if provenances.is_empty() {
         f.provenances = vec![Provenance::Edit];
     } else if !provenances.iter().any(|v| v == "all") {
@@ -195,7 +154,7 @@ pub fn parse_filter(p: &Params) -> Result<LinkFilter, ApiError> {
             })?);
         }
     }
-    for w in p.all("wiki") {
+    for w in p.list("wiki", ',') {
         if !w
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '*')
@@ -207,101 +166,35 @@ pub fn parse_filter(p: &Params) -> Result<LinkFilter, ApiError> {
         }
         f.wikis.push(w);
     }
-    for v in p.all("namespace") {
+    for v in p.list("namespace", ',') {
         f.namespaces.push(
             v.parse()
                 .map_err(|_| ApiError::bad("namespace", format!("{v:?} is not a number")))?,
         );
     }
-    for u in p.all("user") {
+    for u in p.list("user", ',') {
         f.users.push(u.replace('_', " "));
     }
-    f.bots = p.tristate("bots")?;
-    for v in p.all("editor") {
-        f.editor_kinds.push(match v.as_str() {
-            "ip" => crate::extract::EditorKind::Ip,
-            "temp" => crate::extract::EditorKind::Temp,
-            "named" => crate::extract::EditorKind::Named,
-            _ => {
-                return Err(ApiError::bad(
-                    "editor",
-                    format!("{v:?}: use ip, temp or named"),
-                ));
-            }
-        });
+    f.bots = tristate(p, "bots")?;
+    for v in p.list("editor", ',') {
+        f.editor_kinds.push(
+            EDITOR_KINDS
+                .find(&v)
+                .ok_or_else(|| ApiError::bad("editor", EDITOR_KINDS.refusal("editor", &v)))?,
+        );
     }
     f.min_account_age_days = p.int("min_account_age_days")?;
     f.max_account_age_days = p.int("max_account_age_days")?;
     f.min_edit_count = p.int("min_edits")?;
     f.max_edit_count = p.int("max_edits")?;
-    if let Some(v) = p.one("from") {
-        f.from_ms = Some(parse_time("from", v)?.0);
-    }
-    if let Some(v) = p.one("to") {
-        f.until_ms = Some(parse_time("to", v)?.1);
-    }
+    f.from_ms = p.date_or_time("from")?.map(|(start, _)| start);
+    f.until_ms = p.date_or_time("to")?.map(|(_, end)| end);
     if let (Some(a), Some(b)) = (f.from_ms, f.until_ms)
         && a >= b
     {
         return Err(ApiError::bad("to", "the end is before the start"));
     }
     Ok(f)
-}
-
-fn limit(p: &Params, default: usize, max: usize) -> Result<usize, ApiError> {
-    match p.int("limit")? {
-        None => Ok(default),
-        Some(n) if n >= 1 && n as usize <= max => Ok(n as usize),
-        Some(n) => Err(ApiError::bad(
-            "limit",
-            format!("{n} is out of range: use 1 to {max}"),
-        )),
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Json,
-    Csv,
-    Ndjson,
-}
-
-fn format(p: &Params) -> Result<Format, ApiError> {
-    match p.one("format").unwrap_or("json") {
-        "json" => Ok(Format::Json),
-        "csv" => Ok(Format::Csv),
-        "ndjson" => Ok(Format::Ndjson),
-        v => Err(ApiError::bad(
-            "format",
-            format!("{v:?}: use json, csv or ndjson"),
-        )),
-    }
-}
-
-/// One CSV field: formula-looking text (`= + - @`, tab, CR at the start) is
-/// prefixed with `'` so spreadsheets show it as text; fields with commas,
-/// quotes or line breaks are quoted.
-pub fn csv_field(s: &str) -> String {
-    let neutral = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
-    if neutral.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", neutral.replace('"', "\"\""))
-    } else {
-        neutral
-    }
-}
-
-pub fn csv_line(fields: &[String]) -> String {
-    let mut line = fields
-        .iter()
-        .map(|f| csv_field(f))
-        .collect::<Vec<_>>()
-        .join(",");
-    line.push_str("\r\n");
-    line
 }
 
 const EVENT_CSV_HEADER: &[&str] = &[
@@ -325,49 +218,84 @@ const EVENT_CSV_HEADER: &[&str] = &[
     "wrapper",
 ];
 
-fn opt<T: ToString>(v: &Option<T>) -> String {
-    v.as_ref().map(ToString::to_string).unwrap_or_default()
+fn opt_bool(v: Option<bool>) -> &'static str {
+    match v {
+        Some(true) => "true",
+        Some(false) => "false",
+        None => "",
+    }
 }
 
-fn event_csv(e: &LinkEventRow) -> String {
-    csv_line(&[
-        e.id.to_string(),
-        e.time.clone(),
-        e.action.clone(),
-        opt(&e.provenance),
-        e.wiki.clone(),
-        e.page_namespace.to_string(),
-        e.page_title.clone(),
-        e.page_id.to_string(),
-        opt(&e.rev_id),
-        opt(&e.rc_id),
-        opt(&e.performer),
-        opt(&e.performer_bot),
-        opt(&e.editor_kind),
-        e.url.clone(),
-        e.target.clone(),
-        opt(&e.host),
-        opt(&e.domain),
-        opt(&e.wrapper_kind),
-    ])
-}
-
-fn download(content_type: &'static str, name: &str, body: Body) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
+/// Appends the CSV row of one link event.
+fn event_csv(out: &mut String, e: &LinkEventRow) {
+    fn text(v: &Option<String>) -> Cell<'_> {
+        Cell::Text(v.as_deref().unwrap_or_default())
+    }
+    csv::row(
+        out,
+        &[
+            Cell::Num(e.id),
+            Cell::Text(&e.time),
+            Cell::Text(&e.action),
+            text(&e.provenance),
+            Cell::Text(&e.wiki),
+            Cell::Num(e.page_namespace),
+            Cell::Text(&e.page_title),
+            Cell::Num(e.page_id),
+            Cell::OptNum(e.rev_id),
+            Cell::OptNum(e.rc_id),
+            text(&e.performer),
+            Cell::Text(opt_bool(e.performer_bot)),
+            text(&e.editor_kind),
+            Cell::Text(&e.url),
+            Cell::Text(&e.target),
+            text(&e.host),
+            text(&e.domain),
+            text(&e.wrapper_kind),
         ],
-        body,
-    )
-        .into_response()
+    );
 }
 
-/// Streams every event the filter selects, newest first, one keyset page at
-/// a time.
+/// The pages of a streamed event export: newest first, one keyset page per
+/// store call, at most `left` rows in all.
+struct EventPages {
+    store: Arc<dyn Store>,
+    filter: LinkFilter,
+    fmt: Format,
+    cursor: Option<Cursor>,
+    done: bool,
+    left: usize,
+}
+
+impl export::Pages for EventPages {
+    async fn next_page(&mut self) -> Result<Option<String>, StoreError> {
+        const PAGE: usize = 1000;
+        if self.done || self.left == 0 {
+            return Ok(None);
+        }
+        let n = PAGE.min(self.left);
+        let rows = self.store.link_events(&self.filter, self.cursor, n).await?;
+        self.done = rows.len() < n;
+        self.left -= rows.len();
+        let Some(last) = rows.last() else {
+            return Ok(None);
+        };
+        self.cursor = Some(Cursor {
+            time_ms: last.time_ms,
+            id: last.id,
+        });
+        let mut out = String::new();
+        for r in &rows {
+            match self.fmt {
+                Format::Csv => event_csv(&mut out, r),
+                _ => export::push_ndjson(&mut out, r),
+            }
+        }
+        Ok(Some(out))
+    }
+}
+
+/// Streams every event the filter selects (see [`export::stream`]).
 fn export_events(
     store: Arc<dyn Store>,
     filter: LinkFilter,
@@ -375,80 +303,19 @@ fn export_events(
     max_rows: Option<usize>,
     name: &str,
 ) -> Response {
-    const PAGE: usize = 1000;
-    struct St {
-        store: Arc<dyn Store>,
-        filter: LinkFilter,
-        cursor: Option<Cursor>,
-        header: bool,
-        done: bool,
-        left: usize,
+    let mut header = String::new();
+    if fmt == Format::Csv {
+        csv::header(&mut header, EVENT_CSV_HEADER);
     }
-    let st = St {
+    let pages = EventPages {
         store,
         filter,
+        fmt,
         cursor: None,
-        header: fmt == Format::Csv,
         done: false,
         left: max_rows.unwrap_or(usize::MAX),
     };
-    let stream = futures_util::stream::unfold(st, move |mut st| async move {
-        if st.header {
-            st.header = false;
-            let h: Vec<String> = EVENT_CSV_HEADER.iter().map(|s| (*s).to_owned()).collect();
-            return Some((Ok::<_, std::io::Error>(csv_line(&h)), st));
-        }
-        if st.done || st.left == 0 {
-            return None;
-        }
-        let n = PAGE.min(st.left);
-        match st.store.link_events(&st.filter, st.cursor, n).await {
-            Err(e) => {
-                tracing::error!(error = %e, "export failed");
-                Some((Err(std::io::Error::other(e.to_string())), {
-                    st.done = true;
-                    st
-                }))
-            }
-            Ok(rows) => {
-                if rows.len() < n {
-                    st.done = true;
-                }
-                st.left -= rows.len();
-                if let Some(last) = rows.last() {
-                    st.cursor = Some(Cursor {
-                        time_ms: last.time_ms,
-                        id: last.id,
-                    });
-                } else {
-                    return None;
-                }
-                let mut out = String::new();
-                for r in &rows {
-                    match fmt {
-                        Format::Csv => out.push_str(&event_csv(r)),
-                        _ => {
-                            out.push_str(&serde_json::to_string(r).unwrap_or_default());
-                            out.push('\n');
-                        }
-                    }
-                }
-                Some((Ok(out), st))
-            }
-        }
-    });
-    match fmt {
-        Format::Csv => download(
-            "text/csv; charset=utf-8",
-            &format!("{name}.csv"),
-            Body::from_stream(stream),
-        ),
-        _ => download(
-            "application/x-ndjson",
-            &format!("{name}.ndjson"),
-            Body::from_stream(stream),
-        ),
-    }
+    export::download(fmt, name, Body::from_stream(export::stream(pages, header)))
 }
 
 #[derive(Serialize)]
@@ -463,8 +330,8 @@ pub async fn events_page(
     filter: &LinkFilter,
     p: &Params,
 ) -> Result<EventsPage, ApiError> {
-    let n = limit(p, 50, 1000)?;
-    let cursor = p.one("cursor").map(Cursor::decode).transpose()?;
+    let n = p.limit(50, 1000)?;
+    let cursor = p.cursor("cursor", Cursor::decode)?;
     let mut events = state.store.link_events(filter, cursor, n + 1).await?;
     let more = events.len() > n;
     events.truncate(n);
@@ -490,9 +357,9 @@ pub async fn events(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = Params::parse(q.as_deref())?;
+    let p = link_params(q.as_deref())?;
     let filter = parse_filter(&p)?;
-    match format(&p)? {
+    match Format::from_params(&p)? {
         Format::Json => Ok(Json(events_page(&state, &filter, &p).await?).into_response()),
         fmt => {
             let max = p.int("limit")?.map(|n| n.max(0) as usize);
@@ -579,11 +446,14 @@ pub fn series(report: &LinkReport, filter: &LinkFilter, bucket: Bucket) -> Vec<P
     out
 }
 
+const BUCKETS: Choices<Bucket> = Choices {
+    entries: &[(&["day"], Bucket::Day), (&["month"], Bucket::Month)],
+    fold_case: false,
+};
+
 fn bucket(p: &Params, filter: &LinkFilter, report: &LinkReport) -> Result<Bucket, ApiError> {
-    match p.one("bucket") {
-        Some("day") => Ok(Bucket::Day),
-        Some("month") => Ok(Bucket::Month),
-        Some(v) => Err(ApiError::bad("bucket", format!("{v:?}: use day or month"))),
+    match p.choice("bucket", &BUCKETS)? {
+        Some(b) => Ok(b),
         None => {
             let first = filter
                 .from_ms
@@ -630,11 +500,7 @@ pub async fn build_report(
     filter: &LinkFilter,
     p: &Params,
 ) -> Result<ReportView, ApiError> {
-    let top = match p.int("top")? {
-        None => 10,
-        Some(n) if (1..=100).contains(&n) => n as usize,
-        Some(n) => return Err(ApiError::bad("top", format!("{n}: use 1 to 100"))),
-    };
+    let top = p.bounded("top", 10, 100)?;
     let report = state.store.link_report(filter, top).await?;
     let b = bucket(p, filter, &report)?;
     let latest = state.store.link_events(filter, None, 10).await?;
@@ -662,19 +528,17 @@ fn report_csv(view: &ReportView, table: &str, name: &str) -> Result<Response, Ap
     let mut out = String::new();
     match table {
         "series" => {
-            out.push_str(&csv_line(&[
-                "period".into(),
-                "added".into(),
-                "removed".into(),
-                "net".into(),
-            ]));
+            csv::header(&mut out, &["period", "added", "removed", "net"]);
             for s in &view.series {
-                out.push_str(&csv_line(&[
-                    s.period.clone(),
-                    s.added.to_string(),
-                    s.removed.to_string(),
-                    s.net.to_string(),
-                ]));
+                csv::row(
+                    &mut out,
+                    &[
+                        Cell::Text(&s.period),
+                        Cell::Num(s.added),
+                        Cell::Num(s.removed),
+                        Cell::Num(s.net),
+                    ],
+                );
             }
         }
         "users" | "wikis" | "pages" => {
@@ -683,33 +547,39 @@ fn report_csv(view: &ReportView, table: &str, name: &str) -> Result<Response, Ap
                 "wikis" => &view.top_wikis,
                 _ => &view.top_pages,
             };
-            out.push_str(&csv_line(&[
-                table.trim_end_matches('s').into(),
-                "wiki".into(),
-                "added".into(),
-                "removed".into(),
-                "net".into(),
-            ]));
+            csv::header(
+                &mut out,
+                &[
+                    table.trim_end_matches('s'),
+                    "wiki",
+                    "added",
+                    "removed",
+                    "net",
+                ],
+            );
             for r in rows {
-                out.push_str(&csv_line(&[
-                    r.key.clone(),
-                    opt(&r.wiki),
-                    r.added.to_string(),
-                    r.removed.to_string(),
-                    r.net.to_string(),
-                ]));
+                csv::row(
+                    &mut out,
+                    &[
+                        Cell::Text(&r.key),
+                        Cell::Text(r.wiki.as_deref().unwrap_or_default()),
+                        Cell::Num(r.added),
+                        Cell::Num(r.removed),
+                        Cell::Num(r.net),
+                    ],
+                );
             }
         }
         other => {
             return Err(ApiError::bad(
                 "table",
-                format!("{other:?}: use series, users, wikis, pages or events"),
+                format!("table must be series, users, wikis, pages or events, not {other:?}"),
             ));
         }
     }
-    Ok(download(
-        "text/csv; charset=utf-8",
-        &format!("{name}-{table}.csv"),
+    Ok(export::download(
+        Format::Csv,
+        &format!("{name}-{table}"),
         Body::from(out),
     ))
 }
@@ -721,7 +591,7 @@ async fn report_response(
     p: &Params,
     name: &str,
 ) -> Result<Response, ApiError> {
-    match format(p)? {
+    match Format::from_params(p)? {
         Format::Json => Ok(Json(build_report(state, subject, &filter, p).await?).into_response()),
         fmt => {
             let table = p.one("table").unwrap_or("events");
@@ -752,7 +622,7 @@ pub async fn domain_report(
     Path(domain): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = Params::parse(q.as_deref())?;
+    let p = link_params(q.as_deref())?;
     let mut filter = parse_filter(&p)?;
     let m = LinkMatch::domain(&domain)?;
     let name = match &m {
@@ -787,7 +657,7 @@ pub async fn user_report(
     Path(user): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = Params::parse(q.as_deref())?;
+    let p = link_params(q.as_deref())?;
     Ok(Json(build_user(&state, &user, &p).await?).into_response())
 }
 
@@ -797,10 +667,10 @@ pub async fn page_history(
     Path((wiki, title)): Path<(String, String)>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = Params::parse(q.as_deref())?;
+    let p = link_params(q.as_deref())?;
     let mut filter = parse_filter(&p)?;
     filter.page = Some((wiki, title.replace('_', " ")));
-    match format(&p)? {
+    match Format::from_params(&p)? {
         Format::Json => Ok(Json(events_page(&state, &filter, &p).await?).into_response()),
         fmt => Ok(export_events(
             Arc::clone(&state.store),
@@ -836,7 +706,7 @@ pub async fn top(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = Params::parse(q.as_deref())?;
+    let p = link_params(q.as_deref())?;
     let mut filter = parse_filter(&p)?;
     let by_text = p.one("by").unwrap_or("domain");
     let by = TopBy::parse(by_text).ok_or_else(|| {
@@ -846,7 +716,7 @@ pub async fn top(
     if filter.from_ms.is_none() {
         filter.from_ms = window_start(&window, crate::clock::now_ms())?;
     }
-    let n = limit(&p, 25, 1000)?;
+    let n = p.limit(25, 1000)?;
     let rows = state.store.link_top(&filter, by, n).await?;
     Ok(Json(json!({"by": by, "window": window, "rows": rows})).into_response())
 }
@@ -880,16 +750,7 @@ pub fn collections_filter(
     for c in cols {
         filter.matchers.extend(c.validate()?);
     }
-    let only = match p.one("only_listed_users") {
-        None | Some("false") | Some("0") => false,
-        Some("true") | Some("1") => true,
-        Some(v) => {
-            return Err(ApiError::bad(
-                "only_listed_users",
-                format!("{v:?}: use true or false"),
-            ));
-        }
-    };
+    let only = p.flag("only_listed_users")?;
     if only {
         let users: Vec<String> = cols.iter().flat_map(|c| c.users.iter().cloned()).collect();
         if users.is_empty() {
@@ -943,7 +804,7 @@ pub async fn collection_report(
     Path(name): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = Params::parse(q.as_deref())?;
+    let p = link_params(q.as_deref())?;
     let cols = find_collections(&state, &name, false).await?;
     let (filter, _) = collections_filter(&cols, &p)?;
     report_response(&state, name.clone(), filter, &p, &name).await
@@ -955,7 +816,7 @@ pub async fn group_report(
     Path(group): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = Params::parse(q.as_deref())?;
+    let p = link_params(q.as_deref())?;
     let cols = find_collections(&state, &group, true).await?;
     let (filter, _) = collections_filter(&cols, &p)?;
     report_response(&state, group.clone(), filter, &p, &group).await
@@ -1156,17 +1017,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn csv_neutralises_formulas() {
-        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_field("+1"), "'+1");
-        assert_eq!(csv_field("-1"), "'-1");
-        assert_eq!(csv_field("@SUM"), "'@SUM");
-        assert_eq!(csv_field("\tx"), "'\tx");
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-    }
-
-    #[test]
     fn constant_time_eq_compares() {
         assert!(constant_time_eq(b"abc", b"abc"));
         assert!(!constant_time_eq(b"abc", b"abd"));
@@ -1176,11 +1026,11 @@ mod tests {
 
     #[test]
     fn bad_params_are_named() {
-        let p = Params::parse(Some("action=bogus")).unwrap();
+        let p = link_params(Some("action=bogus")).unwrap();
         match parse_filter(&p) {
             Err(ApiError::BadRequest { parameter, .. }) => assert_eq!(parameter, "action"),
             other => panic!("{other:?}"),
         }
-        assert!(Params::parse(Some("nope=1")).is_err());
+        assert!(link_params(Some("nope=1")).is_err());
     }
 }

@@ -8,9 +8,10 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
 use super::links::{
-    Bucket, Params, ReportView, UserView, all_collections, build_report, build_user,
-    collections_filter, events_page, find_collections, parse_filter,
+    Bucket, ReportView, UserView, all_collections, build_report, build_user, collections_filter,
+    events_page, find_collections, link_params, parse_filter,
 };
+use super::params::Params;
 use super::{ApiError, AppState};
 use crate::store::link_queries::{CollectionDef, LinkEventRow, LinkMatch};
 
@@ -71,7 +72,7 @@ async fn events_view(
     api: String,
     page: Option<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let p = Params::parse(q).unwrap_or_default();
+    let p = link_params(q).unwrap_or_default();
     let mut form = Form {
         provenance: p.one("provenance").unwrap_or("edit").to_owned(),
         ..Default::default()
@@ -87,7 +88,7 @@ async fn events_view(
         .map(|o| (o, o == form.provenance))
         .collect();
     let result = async {
-        let p = Params::parse(q)?;
+        let p = link_params(q)?;
         let mut filter = parse_filter(&p)?;
         filter.page = page;
         events_page(state, &filter, &p).await
@@ -245,7 +246,7 @@ async fn report_page(
 ) -> Result<Response, ApiError> {
     let qs = base_query(q);
     let result = async {
-        let p = Params::parse(q)?;
+        let p = link_params(q)?;
         let filter = filter_for(&p).await?;
         build_report(state, title.clone(), &filter, &p).await
     }
@@ -436,7 +437,7 @@ pub async fn user(
     Path(user): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = Params::parse(q.as_deref())?;
+    let p = link_params(q.as_deref())?;
     let view = build_user(&state, &user, &p).await?;
     render(
         StatusCode::OK,

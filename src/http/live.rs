@@ -32,6 +32,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 use tokio_util::sync::WaitForCancellationFutureOwned;
 
+use super::params::Params;
 use super::{ApiError, AppState};
 use crate::live::filter::{Filter, FilterError};
 use crate::live::hub::{Gap, Hub, IpGuard, Subscription, Want};
@@ -46,11 +47,7 @@ pub const CLOSE_LAGGED: u16 = 4008;
 const BATCH: usize = 64;
 
 fn bad_filter(e: FilterError) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        Json(json!({"error": e.message, "parameter": e.parameter})),
-    )
-        .into_response()
+    ApiError::bad(e.parameter, e.message).into_response()
 }
 
 fn too_many(e: crate::live::hub::TooMany) -> Response {
@@ -59,16 +56,6 @@ fn too_many(e: crate::live::hub::TooMany) -> Response {
         Json(json!({"error": e.to_string(), "limit": e.limit})),
     )
         .into_response()
-}
-
-fn query_pairs(q: &Option<String>) -> Vec<(String, String)> {
-    q.as_deref()
-        .map(|q| {
-            url::form_urlencoded::parse(q.as_bytes())
-                .into_owned()
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn parse_since(v: &str, parameter: &str) -> Result<u64, FilterError> {
@@ -80,12 +67,12 @@ fn parse_since(v: &str, parameter: &str) -> Result<u64, FilterError> {
 
 /// Filter and `since` from the query string.
 fn filter_from_query(q: &Option<String>) -> Result<(Filter, Option<u64>), FilterError> {
-    let pairs = query_pairs(q);
+    let p = Params::decode(q.as_deref());
     let filter = Filter::parse(
-        pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        p.pairs().iter().map(|(k, v)| (k.as_str(), v.as_str())),
         &["since"],
     )?;
-    let since = match pairs.iter().rfind(|(k, _)| k == "since") {
+    let since = match p.pairs().iter().rfind(|(k, _)| k == "since") {
         Some((_, v)) => Some(parse_since(v, "since")?),
         None => None,
     };
@@ -536,27 +523,19 @@ async fn wikimon_socket(mut socket: WebSocket, hub: Arc<Hub>, wiki: String, _gua
 }
 
 /// `GET /api/live/stats?limit=N`.
-pub async fn stats(State(state): State<AppState>, RawQuery(q): RawQuery) -> Response {
-    let mut limit = 10usize;
-    for (k, v) in query_pairs(&q) {
-        match k.as_str() {
-            "limit" => match v.parse::<usize>() {
-                Ok(n) if (1..=100).contains(&n) => limit = n,
-                _ => {
-                    return ApiError::bad("limit", "limit must be a number from 1 to 100")
-                        .into_response();
-                }
-            },
-            other => {
-                return (
-                    StatusCode::BAD_REQUEST,
-                    Json(json!({"error": format!("unknown parameter {other:?}; known: limit"), "parameter": other})),
-                )
-                    .into_response();
-            }
-        }
+pub async fn stats(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    let p = Params::decode(q.as_deref());
+    if let Some(other) = p.unknown(&[&["limit"]]) {
+        return Err(ApiError::bad(
+            other.to_owned(),
+            format!("unknown parameter {other:?}; known: limit"),
+        ));
     }
-    Json(state.live.stats(limit)).into_response()
+    let limit = p.limit(10, 100)?;
+    Ok(Json(state.live.stats(limit)).into_response())
 }
 
 /// The live page's script (no template: it holds braces).

@@ -4,12 +4,8 @@
 //! [`Application::build`] binds the listener (port 0 picks a free port, which
 //! is how tests run it) and [`Application::run`] serves until shutdown.
 
-// The shared CSV writer, export path and parameter parser, not yet used by
-// the feature routes (the split of hashtags/links/live is unfinished).
-#[allow(dead_code)]
 mod csv;
 mod error;
-#[allow(dead_code)]
 mod export;
 mod feeds_links;
 mod hashtags;
@@ -18,7 +14,6 @@ mod links_pages;
 pub mod live;
 mod openapi;
 mod pages;
-#[allow(dead_code)]
 mod params;
 mod status;
 

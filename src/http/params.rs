@@ -225,7 +225,7 @@ impl<T: Copy> Choices<T> {
     }
 
     /// `name must be a, b or c, not "v"`.
-    fn refusal(&self, name: &str, v: &str) -> String {
+    pub fn refusal(&self, name: &str, v: &str) -> String {
         let names: Vec<&str> = self
             .entries
             .iter()
