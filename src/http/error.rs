@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::store::StoreError;
+use crate::store::link_queries::InvalidParam;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -33,6 +34,12 @@ impl ApiError {
             parameter: parameter.into(),
             message: message.into(),
         }
+    }
+}
+
+impl From<InvalidParam> for ApiError {
+    fn from(e: InvalidParam) -> Self {
+        ApiError::bad(e.parameter, e.message)
     }
 }
 

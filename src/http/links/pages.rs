@@ -7,12 +7,13 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-use super::links::{
-    Bucket, ReportView, UserView, all_collections, build_report, build_user, collections_filter,
-    events_page, find_collections, link_params, parse_filter,
-};
-use super::params::Params;
-use super::{ApiError, AppState};
+use super::collections::{all_collections, collections_filter, find_collections};
+use super::filter::{link_params, parse_filter};
+use super::report::{Bucket, ReportView, UserView, build_report, build_user, events_page};
+use crate::http::banner::ingest_note;
+use crate::http::error::ApiError;
+use crate::http::params::Params;
+use crate::http::state::AppState;
 use crate::store::link_queries::{CollectionDef, LinkEventRow, LinkMatch};
 
 fn render<T: Template>(status: StatusCode, t: T) -> Result<Response, ApiError> {
@@ -106,7 +107,7 @@ async fn events_view(
     render(
         status,
         Search {
-            ingest_note: super::pages::ingest_note(state),
+            ingest_note: ingest_note(state),
             heading,
             action,
             api,
@@ -321,7 +322,7 @@ async fn report_page(
     render(
         status,
         Report {
-            ingest_note: super::pages::ingest_note(state),
+            ingest_note: ingest_note(state),
             title,
             api,
             qs,
@@ -442,7 +443,7 @@ pub async fn user(
     render(
         StatusCode::OK,
         User {
-            ingest_note: super::pages::ingest_note(&state),
+            ingest_note: ingest_note(&state),
             view,
             qs: base_query(q.as_deref()),
         },
@@ -461,7 +462,7 @@ pub async fn collections(State(state): State<AppState>) -> Result<Response, ApiE
     render(
         StatusCode::OK,
         Collections {
-            ingest_note: super::pages::ingest_note(&state),
+            ingest_note: ingest_note(&state),
             collections: all_collections(&state).await?,
         },
     )
@@ -478,7 +479,7 @@ pub async fn docs(State(state): State<AppState>) -> Result<Response, ApiError> {
     render(
         StatusCode::OK,
         Docs {
-            ingest_note: super::pages::ingest_note(&state),
+            ingest_note: ingest_note(&state),
         },
     )
 }

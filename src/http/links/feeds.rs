@@ -25,9 +25,10 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::links::{link_params, parse_filter};
-use super::params::Choices;
-use super::{ApiError, AppState};
+use super::filter::{link_params, parse_filter};
+use crate::http::error::ApiError;
+use crate::http::params::Choices;
+use crate::http::state::AppState;
 use crate::store::link_queries::{LinkEventRow, LinkFilter};
 
 /// How often a feed reads the store when no commit is announced.
