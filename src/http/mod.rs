@@ -7,6 +7,7 @@
 //! is how tests run it) and [`Application::run`] serves until shutdown.
 
 mod banner;
+mod buckets;
 mod csv;
 mod error;
 mod export;

@@ -1,19 +1,15 @@
-//! Hashtag edits per day, month or year, zero-filled over the query's range.
+//! Hashtag edits per day, month or year over the query's range: the
+//! granularity parameter and its automatic choice (see [`crate::http::buckets`]).
 
-use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
+use crate::http::buckets::{Unit, day_span, fill};
 use crate::http::error::ApiError;
-use crate::http::params::{Choices, DAY_MS, Params};
+use crate::http::params::{Choices, Params};
 use crate::store::hashtag_queries::{DayCount, HashtagQuery};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Granularity {
-    Day,
-    Month,
-    Year,
-}
+/// The period length of a hashtag time series.
+pub type Granularity = Unit;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Bucket {
@@ -22,9 +18,8 @@ pub struct Bucket {
     pub edits: i64,
 }
 
-fn day_date(day: i64) -> NaiveDate {
-    NaiveDate::from_num_days_from_ce_opt((719_163 + day) as i32).unwrap_or_default()
-}
+/// Most periods a time series may have.
+const MAX_PERIODS: usize = 50_000;
 
 /// Buckets the daily counts, zero-filled over the query's range (or the span
 /// of the data when the query has none).
@@ -33,15 +28,12 @@ pub fn timeseries(
     days: &[DayCount],
     chosen: Option<Granularity>,
 ) -> Result<(Granularity, Vec<Bucket>), ApiError> {
-    let first = q
-        .from_ms
-        .map(|ms| ms.div_euclid(DAY_MS))
-        .or(days.first().map(|d| d.day));
-    let last = q
-        .until_ms
-        .map(|ms| (ms - 1).div_euclid(DAY_MS))
-        .or(days.last().map(|d| d.day));
-    let (Some(first), Some(last)) = (first, last) else {
+    let Some((first, last)) = day_span(
+        q.from_ms,
+        q.until_ms,
+        days.first().map(|d| d.day),
+        days.last().map(|d| d.day),
+    ) else {
         return Ok((chosen.unwrap_or(Granularity::Day), Vec::new()));
     };
     let span = last - first + 1;
@@ -52,58 +44,23 @@ pub fn timeseries(
     } else {
         Granularity::Year
     });
-    let key = |d: NaiveDate| -> (i32, u32, u32) {
-        match g {
-            Granularity::Day => (d.year(), d.month(), d.day()),
-            Granularity::Month => (d.year(), d.month(), 1),
-            Granularity::Year => (d.year(), 1, 1),
-        }
-    };
-    let (d0, d1) = (day_date(first), day_date(last));
-    let mut buckets: Vec<((i32, u32, u32), i64)> = Vec::new();
-    let mut d = d0;
-    while d <= d1 {
-        let k = key(d);
-        if buckets.last().is_none_or(|b| b.0 != k) {
-            buckets.push((k, 0));
-            if buckets.len() > 50_000 {
-                return Err(ApiError::bad(
-                    "granularity",
-                    "too many periods: choose a coarser granularity or a shorter range",
-                ));
-            }
-        }
-        d = match g {
-            Granularity::Day => d.succ_opt().unwrap_or(d1 + chrono::Days::new(1)),
-            Granularity::Month => NaiveDate::from_ymd_opt(
-                if k.1 == 12 { k.0 + 1 } else { k.0 },
-                if k.1 == 12 { 1 } else { k.1 + 1 },
-                1,
-            )
-            .unwrap_or(d1 + chrono::Days::new(1)),
-            Granularity::Year => {
-                NaiveDate::from_ymd_opt(k.0 + 1, 1, 1).unwrap_or(d1 + chrono::Days::new(1))
-            }
-        };
-    }
-    for dc in days {
-        let k = key(day_date(dc.day));
-        if let Ok(i) = buckets.binary_search_by(|b| b.0.cmp(&k)) {
-            buckets[i].1 += dc.edits;
-        }
-    }
+    let periods = fill(
+        (first, last),
+        g,
+        MAX_PERIODS,
+        days,
+        |d| d.day,
+        |n: &mut i64, d| *n += d.edits,
+    )
+    .map_err(|e| ApiError::bad("granularity", e.to_string()))?;
     Ok((
         g,
-        buckets
+        periods
             .into_iter()
-            .map(|((y, m, d), edits)| Bucket {
-                period: match g {
-                    Granularity::Day => format!("{y:04}-{m:02}-{d:02}"),
-                    Granularity::Month => format!("{y:04}-{m:02}"),
-                    Granularity::Year => format!("{y:04}"),
-                },
-                start: format!("{y:04}-{m:02}-{d:02}"),
-                edits,
+            .map(|p| Bucket {
+                period: p.label,
+                start: p.start,
+                edits: p.value,
             })
             .collect(),
     ))

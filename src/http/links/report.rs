@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::filter::parse_filter;
+use crate::http::buckets::{Unit, day_span, fill};
 use crate::http::error::ApiError;
 use crate::http::params::{Choices, Params};
 use crate::http::state::AppState;
@@ -45,12 +46,8 @@ pub async fn events_page(
     })
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Bucket {
-    Day,
-    Month,
-}
+/// The period length of a report's series (day or month).
+pub type Bucket = Unit;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Period {
@@ -62,59 +59,40 @@ pub struct Period {
 }
 
 /// Zero-filled series from the first to the last day of the range (the
-/// filter's dates, else the data's).
+/// filter's dates, else the data's), at most 30 years.
 pub fn series(report: &LinkReport, filter: &LinkFilter, bucket: Bucket) -> Vec<Period> {
-    const DAY: i64 = 86_400_000;
-    let first = filter
-        .from_ms
-        .map(|t| t.div_euclid(DAY))
-        .or(report.days.first().map(|d| d.day));
-    let last = filter
-        .until_ms
-        .map(|t| (t - 1).div_euclid(DAY))
-        .or(report.days.last().map(|d| d.day));
-    let (Some(first), Some(last)) = (first, last) else {
+    let Some((first, last)) = day_span(
+        filter.from_ms,
+        filter.until_ms,
+        report.days.first().map(|d| d.day),
+        report.days.last().map(|d| d.day),
+    ) else {
         return Vec::new();
     };
     let last = last.min(first + 366 * 30);
-    let label = |day: i64| {
-        let date = chrono::DateTime::from_timestamp_millis(day * DAY)
-            .map(|d| d.date_naive())
-            .unwrap_or_default();
-        match bucket {
-            Bucket::Day => date.format("%Y-%m-%d").to_string(),
-            Bucket::Month => date.format("%Y-%m").to_string(),
+    fill(
+        (first, last),
+        bucket,
+        usize::MAX,
+        &report.days,
+        |d| d.day,
+        |(added, removed): &mut (i64, i64), d| {
+            *added += d.added;
+            *removed += d.removed;
+        },
+    )
+    .unwrap_or_default()
+    .into_iter()
+    .map(|p| {
+        let (added, removed) = p.value;
+        Period {
+            period: p.label,
+            added,
+            removed,
+            net: added - removed,
         }
-    };
-    let mut out: Vec<Period> = Vec::new();
-    let mut it = report.days.iter().peekable();
-    for day in first..=last {
-        let l = label(day);
-        if out.last().is_none_or(|p| p.period != l) {
-            out.push(Period {
-                period: l,
-                added: 0,
-                removed: 0,
-                net: 0,
-            });
-        }
-        while let Some(d) = it.peek() {
-            if d.day < day {
-                it.next();
-            } else {
-                break;
-            }
-        }
-        if let Some(d) = it.peek()
-            && d.day == day
-            && let Some(p) = out.last_mut()
-        {
-            p.added += d.added;
-            p.removed += d.removed;
-            p.net = p.added - p.removed;
-        }
-    }
-    out
+    })
+    .collect()
 }
 
 const BUCKETS: Choices<Bucket> = Choices {
