@@ -289,7 +289,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
             telemetry: Arc::clone(&telemetry),
             commits: Arc::clone(&commits),
             upstream: settings.upstream.clone(),
-            links: Arc::new(crate::http::links::LinksConfig {
+            links: Arc::new(crate::http::LinksConfig {
                 collections: settings.link_collections.clone(),
                 admin_token: settings.admin_token.clone(),
             }),

@@ -180,7 +180,7 @@ impl BenchApp {
                 telemetry,
                 commits: Arc::clone(&commits),
                 upstream: "(bench)".into(),
-                links: Arc::new(crate::http::links::LinksConfig::default()),
+                links: Arc::new(crate::http::LinksConfig::default()),
                 live: crate::live::Hub::new(
                     crate::live::LiveOptions::default(),
                     Arc::new(crate::live::wikimon::WikimonContext::builtin()),

@@ -1,19 +1,22 @@
 //! HTTP errors: 4xx answers name the bad input; 5xx answers hide internals
 //! behind a short message and log the detail.
 
+use std::borrow::Cow;
+
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::store::StoreError;
+use crate::store::link_queries::InvalidParam;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// A request parameter is missing or malformed.
     #[error("{message}")]
     BadRequest {
-        parameter: &'static str,
+        parameter: Cow<'static, str>,
         message: String,
     },
     #[error("{0}")]
@@ -25,11 +28,18 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn bad(parameter: &'static str, message: impl Into<String>) -> Self {
+    /// A 400 naming `parameter`.
+    pub fn bad(parameter: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         ApiError::BadRequest {
-            parameter,
+            parameter: parameter.into(),
             message: message.into(),
         }
+    }
+}
+
+impl From<InvalidParam> for ApiError {
+    fn from(e: InvalidParam) -> Self {
+        ApiError::bad(e.parameter, e.message)
     }
 }
 

@@ -8,8 +8,8 @@ use axum::response::Response;
 use futures_util::Stream;
 use serde::Serialize;
 
-use super::ApiError;
 use super::csv;
+use super::error::ApiError;
 use super::params::{Choices, Params};
 use crate::store::StoreError;
 

@@ -35,10 +35,10 @@ pub fn document() -> Value {
         }
     }
     // The link API builds its fragment in code (its filters repeat per path).
-    if let Some(p) = super::links::links_paths().as_object() {
+    if let Some(p) = super::links::openapi::links_paths().as_object() {
         paths.extend(p.clone());
     }
-    if let Some(s) = super::links::links_schemas().as_object() {
+    if let Some(s) = super::links::openapi::links_schemas().as_object() {
         schemas.extend(s.clone());
     }
     json!({

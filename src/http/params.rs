@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 
-use super::ApiError;
+use super::error::ApiError;
 
 /// The query string as ordered pairs (repeated names allowed).
 #[derive(Debug, Clone, Default)]
@@ -190,7 +190,8 @@ impl Params {
     }
 }
 
-const DAY_MS: i64 = 86_400_000;
+/// Milliseconds in a day.
+pub const DAY_MS: i64 = 86_400_000;
 
 fn day_start(v: &str) -> Option<i64> {
     NaiveDate::parse_from_str(v, "%Y-%m-%d")
@@ -225,7 +226,7 @@ impl<T: Copy> Choices<T> {
     }
 
     /// `name must be a, b or c, not "v"`.
-    fn refusal(&self, name: &str, v: &str) -> String {
+    pub fn refusal(&self, name: &str, v: &str) -> String {
         let names: Vec<&str> = self
             .entries
             .iter()

@@ -9,7 +9,8 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use serde::Serialize;
 
-use super::{ApiError, AppState};
+use super::error::ApiError;
+use super::state::AppState;
 use crate::clock::now_ms;
 use crate::store::TableCount;
 use crate::telemetry::StreamStatus;

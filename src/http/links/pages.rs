@@ -7,11 +7,13 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-use super::links::{
-    Bucket, Params, ReportView, UserView, all_collections, build_report, build_user,
-    collections_filter, events_page, find_collections, parse_filter,
-};
-use super::{ApiError, AppState};
+use super::collections::{all_collections, collections_filter, find_collections};
+use super::filter::{link_params, parse_filter};
+use super::report::{Bucket, ReportView, UserView, build_report, build_user, events_page};
+use crate::http::banner::ingest_note;
+use crate::http::error::ApiError;
+use crate::http::params::Params;
+use crate::http::state::AppState;
 use crate::store::link_queries::{CollectionDef, LinkEventRow, LinkMatch};
 
 fn render<T: Template>(status: StatusCode, t: T) -> Result<Response, ApiError> {
@@ -71,7 +73,7 @@ async fn events_view(
     api: String,
     page: Option<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let p = Params::parse(q).unwrap_or_default();
+    let p = link_params(q).unwrap_or_default();
     let mut form = Form {
         provenance: p.one("provenance").unwrap_or("edit").to_owned(),
         ..Default::default()
@@ -87,7 +89,7 @@ async fn events_view(
         .map(|o| (o, o == form.provenance))
         .collect();
     let result = async {
-        let p = Params::parse(q)?;
+        let p = link_params(q)?;
         let mut filter = parse_filter(&p)?;
         filter.page = page;
         events_page(state, &filter, &p).await
@@ -105,7 +107,7 @@ async fn events_view(
     render(
         status,
         Search {
-            ingest_note: super::pages::ingest_note(state),
+            ingest_note: ingest_note(state),
             heading,
             action,
             api,
@@ -245,7 +247,7 @@ async fn report_page(
 ) -> Result<Response, ApiError> {
     let qs = base_query(q);
     let result = async {
-        let p = Params::parse(q)?;
+        let p = link_params(q)?;
         let filter = filter_for(&p).await?;
         build_report(state, title.clone(), &filter, &p).await
     }
@@ -320,7 +322,7 @@ async fn report_page(
     render(
         status,
         Report {
-            ingest_note: super::pages::ingest_note(state),
+            ingest_note: ingest_note(state),
             title,
             api,
             qs,
@@ -436,12 +438,12 @@ pub async fn user(
     Path(user): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = Params::parse(q.as_deref())?;
+    let p = link_params(q.as_deref())?;
     let view = build_user(&state, &user, &p).await?;
     render(
         StatusCode::OK,
         User {
-            ingest_note: super::pages::ingest_note(&state),
+            ingest_note: ingest_note(&state),
             view,
             qs: base_query(q.as_deref()),
         },
@@ -460,7 +462,7 @@ pub async fn collections(State(state): State<AppState>) -> Result<Response, ApiE
     render(
         StatusCode::OK,
         Collections {
-            ingest_note: super::pages::ingest_note(&state),
+            ingest_note: ingest_note(&state),
             collections: all_collections(&state).await?,
         },
     )
@@ -477,7 +479,7 @@ pub async fn docs(State(state): State<AppState>) -> Result<Response, ApiError> {
     render(
         StatusCode::OK,
         Docs {
-            ingest_note: super::pages::ingest_note(&state),
+            ingest_note: ingest_note(&state),
         },
     )
 }

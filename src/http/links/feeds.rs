@@ -25,8 +25,10 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::links::{Params, parse_filter};
-use super::{ApiError, AppState};
+use super::filter::{link_params, parse_filter};
+use crate::http::error::ApiError;
+use crate::http::params::Choices;
+use crate::http::state::AppState;
 use crate::store::link_queries::{LinkEventRow, LinkFilter};
 
 /// How often a feed reads the store when no commit is announced.
@@ -38,6 +40,14 @@ enum Granularity {
     Link,
     Edit,
 }
+
+const GRANULARITIES: Choices<Granularity> = Choices {
+    entries: &[
+        (&["link"], Granularity::Link),
+        (&["edit"], Granularity::Edit),
+    ],
+    fold_case: false,
+};
 
 fn topic(first_seen: bool) -> &'static str {
     if first_seen {
@@ -207,22 +217,15 @@ async fn feed(
     q: Option<String>,
     first_seen: bool,
 ) -> Result<Response, ApiError> {
-    let p = Params::parse(q.as_deref())?;
+    let p = link_params(q.as_deref())?;
     let mut filter = parse_filter(&p)?;
     // Feeds carry every provenance unless asked otherwise.
     if !p.has("provenance") {
         filter.provenances.clear();
     }
-    let granularity = match p.one("granularity").unwrap_or("link") {
-        "link" => Granularity::Link,
-        "edit" => Granularity::Edit,
-        v => {
-            return Err(ApiError::bad(
-                "granularity",
-                format!("{v:?}: use link or edit"),
-            ));
-        }
-    };
+    let granularity = p
+        .choice("granularity", &GRANULARITIES)?
+        .unwrap_or(Granularity::Link);
     let last_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())

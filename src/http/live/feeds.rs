@@ -1,4 +1,4 @@
-//! Live-feed routes (issue 5):
+//! The live feeds, all from the hub:
 //!
 //! - `GET /live`: WebSocket of native JSON messages with server-side filters
 //!   (query parameters, replaced by a `{"type":"subscribe", …}` message);
@@ -7,7 +7,6 @@
 //!   EventStreams framing; `id:` works as `Last-Event-ID`.
 //! - `GET /v2/`, `/v2/{lang}`, `/v2/{lang}/`: WikiMon v2 WebSocket of one
 //!   Wikipedia; an unknown language is closed with code 4004.
-//! - `GET /api/live/stats`: per-minute counts, shares, top pages and editors.
 //!
 //! Every message a connection sends comes from the hub (shared bytes) or is
 //! a control message of its own (`subscribed`, `heartbeat`, `lagged`,
@@ -19,20 +18,22 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use askama::Template;
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use futures_util::SinkExt;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 use tokio_util::sync::WaitForCancellationFutureOwned;
 
-use super::{ApiError, AppState};
+use super::pages::live_page;
+use crate::http::error::ApiError;
+use crate::http::params::Params;
+use crate::http::state::AppState;
 use crate::live::filter::{Filter, FilterError};
 use crate::live::hub::{Gap, Hub, IpGuard, Subscription, Want};
 use crate::live::native::control;
@@ -40,17 +41,15 @@ use crate::live::wikimon;
 
 /// WebSocket close code for an unknown WikiMon language (as WikiMon used).
 pub const CLOSE_UNKNOWN_LANGUAGE: u16 = 4004;
+
 /// WebSocket close code for a client disconnected for staying behind.
 pub const CLOSE_LAGGED: u16 = 4008;
+
 /// Messages taken from the queue per write (then one flush).
 const BATCH: usize = 64;
 
 fn bad_filter(e: FilterError) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        Json(json!({"error": e.message, "parameter": e.parameter})),
-    )
-        .into_response()
+    ApiError::bad(e.parameter, e.message).into_response()
 }
 
 fn too_many(e: crate::live::hub::TooMany) -> Response {
@@ -59,16 +58,6 @@ fn too_many(e: crate::live::hub::TooMany) -> Response {
         Json(json!({"error": e.to_string(), "limit": e.limit})),
     )
         .into_response()
-}
-
-fn query_pairs(q: &Option<String>) -> Vec<(String, String)> {
-    q.as_deref()
-        .map(|q| {
-            url::form_urlencoded::parse(q.as_bytes())
-                .into_owned()
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn parse_since(v: &str, parameter: &str) -> Result<u64, FilterError> {
@@ -80,12 +69,12 @@ fn parse_since(v: &str, parameter: &str) -> Result<u64, FilterError> {
 
 /// Filter and `since` from the query string.
 fn filter_from_query(q: &Option<String>) -> Result<(Filter, Option<u64>), FilterError> {
-    let pairs = query_pairs(q);
+    let p = Params::decode(q.as_deref());
     let filter = Filter::parse(
-        pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        p.pairs().iter().map(|(k, v)| (k.as_str(), v.as_str())),
         &["since"],
     )?;
-    let since = match pairs.iter().rfind(|(k, _)| k == "since") {
+    let since = match p.pairs().iter().rfind(|(k, _)| k == "since") {
         Some((_, v)) => Some(parse_since(v, "since")?),
         None => None,
     };
@@ -118,12 +107,6 @@ fn lagged_message(missed: u64, disconnecting: bool) -> Utf8Bytes {
     )
 }
 
-#[derive(Template)]
-#[template(path = "live.html")]
-struct LivePage {
-    ingest_note: Option<String>,
-}
-
 /// `GET /live`: the WebSocket feed, or the live page without an upgrade.
 pub async fn live(
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
@@ -132,13 +115,7 @@ pub async fn live(
     RawQuery(q): RawQuery,
 ) -> Response {
     let Ok(ws) = ws else {
-        let page = LivePage {
-            ingest_note: super::pages::ingest_note(&state),
-        };
-        return match page.render() {
-            Ok(html) => Html(html).into_response(),
-            Err(e) => ApiError::from(e).into_response(),
-        };
+        return live_page(&state);
     };
     let (filter, since) = match filter_from_query(&q) {
         Ok(x) => x,
@@ -533,40 +510,4 @@ async fn wikimon_socket(mut socket: WebSocket, hub: Arc<Hub>, wiki: String, _gua
         }
         quiet.sent();
     }
-}
-
-/// `GET /api/live/stats?limit=N`.
-pub async fn stats(State(state): State<AppState>, RawQuery(q): RawQuery) -> Response {
-    let mut limit = 10usize;
-    for (k, v) in query_pairs(&q) {
-        match k.as_str() {
-            "limit" => match v.parse::<usize>() {
-                Ok(n) if (1..=100).contains(&n) => limit = n,
-                _ => {
-                    return ApiError::bad("limit", "limit must be a number from 1 to 100")
-                        .into_response();
-                }
-            },
-            other => {
-                return (
-                    StatusCode::BAD_REQUEST,
-                    Json(json!({"error": format!("unknown parameter {other:?}; known: limit"), "parameter": other})),
-                )
-                    .into_response();
-            }
-        }
-    }
-    Json(state.live.stats(limit)).into_response()
-}
-
-/// The live page's script (no template: it holds braces).
-pub async fn script() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        include_str!("../../static/live.js"),
-    )
-        .into_response()
 }
