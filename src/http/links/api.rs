@@ -127,17 +127,21 @@ fn window_start(v: &str, now: i64) -> Result<Option<i64>, ApiError> {
         return Ok(None);
     }
     let bad = || ApiError::bad("window", format!("{v:?}: use Nh, Nd or all (e.g. 24h, 7d)"));
-    let (n, unit) = v.split_at(v.len().saturating_sub(1));
-    let n: i64 = n.parse().map_err(|_| bad())?;
-    let ms = match unit {
-        "h" => n * 3_600_000,
-        "d" => n * 86_400_000,
-        _ => return Err(bad()),
+    let (n, unit_ms) = if let Some(n) = v.strip_suffix('h') {
+        (n, 3_600_000)
+    } else if let Some(n) = v.strip_suffix('d') {
+        (n, 86_400_000)
+    } else {
+        return Err(bad());
     };
+    let n: i64 = n.parse().map_err(|_| bad())?;
     if n <= 0 {
         return Err(bad());
     }
-    Ok(Some(now - ms))
+    // A window longer than the clock reaches back is everything.
+    Ok(n.checked_mul(unit_ms)
+        .and_then(|ms| now.checked_sub(ms))
+        .filter(|start| *start > 0))
 }
 
 /// `GET /api/links/top?by=domain|user|wiki|page&window=7d`

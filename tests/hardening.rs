@@ -1,7 +1,8 @@
-//! The web server's connection limits through its public interface: idle or
-//! trickling connections are closed after the header-read timeout, and a
+//! What hostile or careless clients cannot do, through the public interface:
+//! idle or trickling connections are closed after the header-read timeout; a
 //! server holding its cap of connections still answers `/healthz` and
-//! `/metrics` (and says 503 with a JSON reason to everything else).
+//! `/metrics` (and says 503 with a JSON reason to everything else); parameter
+//! values that once crashed a handler or overflowed get a 4xx or an answer.
 
 mod support;
 
@@ -26,33 +27,44 @@ async fn fresh_get(app: &Proc, path: &str) -> Option<(u16, String)> {
     Some((status, resp.text().await.ok()?))
 }
 
+/// The replay server and `wikiwatch run` over it with `extra` flags.
+fn start(dir: &std::path::Path, extra: &[&str]) -> (Proc, Proc) {
+    let up = Proc::start(
+        &["replay-server", "--listen", "127.0.0.1:0", "--pace", "fast"],
+        dir,
+    );
+    let db = format!("sqlite:{}", dir.join("db.sqlite").display());
+    let upstream = up.url("/v2/stream/recentchange,page-links-change,page-delete,page-undelete");
+    let mut args = vec![
+        "run",
+        "--upstream",
+        &upstream,
+        "--db",
+        &db,
+        "--listen",
+        "127.0.0.1:0",
+        "--contact",
+        "wikiwatch tests",
+        "--log-format",
+        "text",
+    ];
+    args.extend_from_slice(extra);
+    let app = Proc::start(&args, dir);
+    (up, app)
+}
+
 #[tokio::test]
 async fn idle_connections_are_closed_and_a_full_server_still_answers_healthz() {
     let dir = tempfile::tempdir().unwrap();
-    let up = Proc::start(
-        &["replay-server", "--listen", "127.0.0.1:0", "--pace", "fast"],
+    let cap = CAP.to_string();
+    let (_up, app) = start(
         dir.path(),
-    );
-    let db = format!("sqlite:{}", dir.path().join("db.sqlite").display());
-    let app = Proc::start(
         &[
-            "run",
-            "--upstream",
-            &up.url("/v2/stream/recentchange,page-links-change,page-delete,page-undelete"),
-            "--db",
-            &db,
-            "--listen",
-            "127.0.0.1:0",
-            "--contact",
-            "wikiwatch tests",
-            "--log-format",
-            "text",
             "--http-max-connections",
-            &CAP.to_string(),
+            &cap,
             "--http-header-timeout-secs",
             "2",
         ],
-        dir.path(),
     );
 
     // CAP clients that send one byte of a request and then nothing.
@@ -110,4 +122,29 @@ async fn idle_connections_are_closed_and_a_full_server_still_answers_healthz() {
         },
     )
     .await;
+}
+
+#[tokio::test]
+async fn window_values_that_once_panicked_or_overflowed_are_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_up, app) = start(dir.path(), &[]);
+    for bad in ["%C2%80", "7%C3%A9", "h", "-3d", "0h", "7w"] {
+        let (status, body) = fresh_get(&app, &format!("/api/links/top?window={bad}"))
+            .await
+            .expect("an answer, not a dropped connection");
+        assert_eq!(status, 400, "window={bad}: {body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["parameter"], "window", "{body}");
+        assert!(v["error"].is_string(), "{body}");
+    }
+    // Longer than the clock reaches back: everything.
+    let (status, body) = fresh_get(&app, "/api/links/top?window=2562047788016h")
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let (_, metrics) = fresh_get(&app, "/metrics").await.unwrap();
+    assert!(
+        metrics.contains("wikiwatch_http_handler_panics_total 0"),
+        "{metrics}"
+    );
 }
