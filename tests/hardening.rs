@@ -148,3 +148,38 @@ async fn window_values_that_once_panicked_or_overflowed_are_answered() {
         "{metrics}"
     );
 }
+
+#[tokio::test]
+async fn pages_carry_a_content_security_policy_and_every_answer_nosniff() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_up, app) = start(dir.path(), &[]);
+    for page in ["/", "/hashtags", "/links", "/live", "/docs/hashtags"] {
+        let resp = reqwest::get(app.url(page)).await.unwrap();
+        assert_eq!(resp.status(), 200, "{page}");
+        let h = resp.headers();
+        let csp = h
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(csp.contains("script-src 'self'"), "{page}: {csp:?}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{page}: {csp:?}");
+        assert_eq!(
+            h.get("x-content-type-options").map(|v| v.as_bytes()),
+            Some(&b"nosniff"[..]),
+            "{page}"
+        );
+        assert_eq!(
+            h.get("x-frame-options").map(|v| v.as_bytes()),
+            Some(&b"DENY"[..]),
+            "{page}"
+        );
+    }
+    let resp = reqwest::get(app.url("/api/status")).await.unwrap();
+    assert_eq!(
+        resp.headers()
+            .get("x-content-type-options")
+            .map(|v| v.as_bytes()),
+        Some(&b"nosniff"[..])
+    );
+    assert!(resp.headers().get("content-security-policy").is_none());
+}

@@ -17,6 +17,7 @@ mod live;
 mod openapi;
 mod pages;
 mod params;
+mod security_headers;
 pub mod serve;
 mod state;
 mod static_files;

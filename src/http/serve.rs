@@ -28,6 +28,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
+use super::security_headers;
 use crate::telemetry::Telemetry;
 
 /// How many connections the server holds and for how long it waits on them.
@@ -112,7 +113,7 @@ pub async fn serve(
                 let handled = AssertUnwindSafe(router.oneshot(request.map(Body::new)))
                     .catch_unwind()
                     .await;
-                Ok(match handled {
+                let mut response = match handled {
                     Ok(Ok(response)) => response,
                     Ok(Err(never)) => match never {},
                     Err(_) => {
@@ -124,7 +125,9 @@ pub async fn serve(
                                 .into(),
                         )
                     }
-                })
+                };
+                security_headers::apply(&mut response);
+                Ok(response)
             }
         });
         let builder = if health_only {
