@@ -301,10 +301,16 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
         addr: settings.listen,
         source,
     })?
-    .with_limits(ServerLimits {
-        max_connections: settings.http_max_connections,
-        header_read_timeout: settings.http_header_timeout,
-        ..ServerLimits::default()
+    .with_limits({
+        let mut limits = ServerLimits {
+            max_connections: settings.http_max_connections,
+            header_read_timeout: settings.http_header_timeout,
+            ..ServerLimits::default()
+        };
+        if let Some(n) = settings.read_concurrency {
+            limits.read_budget.concurrent = n;
+        }
+        limits
     });
     let addr = app.local_addr().map_err(AppError::Serve)?;
     println!("listening on http://{addr}");

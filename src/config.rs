@@ -78,6 +78,11 @@ pub struct RunArgs {
     #[arg(long, env = "WIKIWATCH_HTTP_HEADER_TIMEOUT_SECS", value_name = "SECS")]
     pub http_header_timeout_secs: Option<u64>,
 
+    /// Requests that read the store in bulk (reports, searches, exports)
+    /// run at once; more wait up to 10 s, then get 503. [default: twice the CPUs, at least 4]
+    #[arg(long, env = "WIKIWATCH_READ_CONCURRENCY", value_name = "N")]
+    pub read_concurrency: Option<usize>,
+
     /// Also track hashtags in edits flagged as bot edits (the Hashtags tool skips them).
     #[arg(long, env = "WIKIWATCH_HASHTAGS_INCLUDE_BOTS")]
     pub hashtags_include_bots: bool,
@@ -204,6 +209,7 @@ struct FileConfig {
     batch_max_ms: Option<u64>,
     http_max_connections: Option<usize>,
     http_header_timeout_secs: Option<u64>,
+    read_concurrency: Option<usize>,
     hashtags_include_bots: Option<bool>,
     hashtags_include_wikidata: Option<bool>,
     hashtag_exclude: Option<Vec<String>>,
@@ -260,6 +266,8 @@ pub struct Settings {
     pub http_max_connections: usize,
     /// Longest wait for a request's headers (and between requests).
     pub http_header_timeout: Duration,
+    /// Bulk store reads served at once; `None` = twice the CPUs, at least 4.
+    pub read_concurrency: Option<usize>,
     pub hashtags_include_bots: bool,
     pub hashtags_include_wikidata: bool,
     pub rules: Rules,
@@ -447,6 +455,10 @@ impl RunArgs {
                     .or(file.http_header_timeout_secs)
                     .unwrap_or(10),
             )?),
+            read_concurrency: match self.read_concurrency.or(file.read_concurrency) {
+                Some(n) => Some(positive("--read-concurrency", n as u64)? as usize),
+                None => None,
+            },
             hashtags_include_bots: self.hashtags_include_bots
                 || file.hashtags_include_bots.unwrap_or(false),
             hashtags_include_wikidata: self.hashtags_include_wikidata

@@ -53,6 +53,8 @@ pub struct Telemetry {
     pub store_errors: AtomicU64,
     /// HTTP handlers that panicked (each answered 500).
     pub handler_panics: AtomicU64,
+    /// Heavy HTTP requests refused with 503 for want of read budget.
+    pub requests_shed: AtomicU64,
     /// Time spent in successful store writes, in microseconds.
     pub store_write_micros: AtomicU64,
     /// Rows inserted by the store since start, by kind.

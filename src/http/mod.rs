@@ -17,6 +17,7 @@ mod live;
 mod openapi;
 mod pages;
 mod params;
+pub mod read_budget;
 mod security_headers;
 pub mod serve;
 mod state;

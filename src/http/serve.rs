@@ -4,6 +4,7 @@
 //! cannot hold the process's descriptors. A small reserve of connections past
 //! the cap answers only `/healthz` and `/metrics`, so monitoring still sees
 //! a full server; past the reserve a connection is closed at once. A
+//! [`ReadBudget`] bounds the requests that read the store in bulk. A
 //! handler that panics still answers: a 500 with a JSON body, counted in
 //! `/metrics`. On
 //! shutdown the loop stops accepting and gives open requests a bounded time.
@@ -28,6 +29,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
+use super::read_budget::{HoldPlace, ReadBudget, ReadBudgetLimits, Refused};
 use super::security_headers;
 use crate::telemetry::Telemetry;
 
@@ -43,6 +45,8 @@ pub struct ServerLimits {
     pub header_read_timeout: Duration,
     /// Longest wait for open requests once shutting down.
     pub shutdown_grace: Duration,
+    /// Requests that read the store in bulk, at once and queued.
+    pub read_budget: ReadBudgetLimits,
 }
 
 impl Default for ServerLimits {
@@ -52,6 +56,7 @@ impl Default for ServerLimits {
             health_reserve: 64,
             header_read_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(5),
+            read_budget: ReadBudgetLimits::default(),
         }
     }
 }
@@ -65,6 +70,7 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let full = Arc::new(Semaphore::new(limits.max_connections));
+    let budget = ReadBudget::new(limits.read_budget.clone());
     let reserve = Arc::new(Semaphore::new(limits.health_reserve));
     let graceful = GracefulShutdown::new();
     let builder = connection_builder(limits.header_read_timeout);
@@ -100,16 +106,29 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let router = router.clone();
         let telemetry = Arc::clone(&telemetry);
+        let budget = Arc::clone(&budget);
         let max_connections = limits.max_connections;
         let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
             let router = router.clone();
             let telemetry = Arc::clone(&telemetry);
+            let budget = Arc::clone(&budget);
             async move {
                 if health_only && !matches!(request.uri().path(), "/healthz" | "/metrics") {
                     return Ok::<_, Infallible>(at_capacity(max_connections));
                 }
                 let path = request.uri().path().to_owned();
+                let place = if ReadBudget::is_heavy(&path) {
+                    match budget.admit().await {
+                        Ok(place) => Some(place),
+                        Err(refused) => {
+                            telemetry.requests_shed.fetch_add(1, Ordering::Relaxed);
+                            return Ok(busy(&refused));
+                        }
+                    }
+                } else {
+                    None
+                };
                 let handled = AssertUnwindSafe(router.oneshot(request.map(Body::new)))
                     .catch_unwind()
                     .await;
@@ -127,6 +146,9 @@ pub async fn serve(
                     }
                 };
                 security_headers::apply(&mut response);
+                if let Some(place) = place {
+                    response = response.map(|body| HoldPlace::wrap(body, place));
+                }
                 Ok(response)
             }
         });
@@ -177,6 +199,14 @@ fn at_capacity(max_connections: usize) -> Response<Body> {
     response
         .headers_mut()
         .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    response
+}
+
+fn busy(refused: &Refused) -> Response<Body> {
+    let mut response = json_error(StatusCode::SERVICE_UNAVAILABLE, refused.to_string());
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
     response
 }
 

@@ -61,6 +61,7 @@ pub struct Counters {
     pub events_committed: u64,
     pub store_errors: u64,
     pub handler_panics: u64,
+    pub requests_shed: u64,
 }
 
 pub async fn collect(state: &AppState) -> Result<Status, ApiError> {
@@ -110,6 +111,7 @@ pub async fn collect(state: &AppState) -> Result<Status, ApiError> {
             events_committed: t.events_committed.load(Ordering::Relaxed),
             store_errors: t.store_errors.load(Ordering::Relaxed),
             handler_panics: t.handler_panics.load(Ordering::Relaxed),
+            requests_shed: t.requests_shed.load(Ordering::Relaxed),
         },
         rows,
         store_error,
@@ -186,6 +188,11 @@ pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse,
             "wikiwatch_http_handler_panics_total",
             "HTTP requests whose handler panicked (each answered 500).",
             c.handler_panics,
+        ),
+        (
+            "wikiwatch_http_requests_shed_total",
+            "Heavy HTTP requests refused with 503 for want of read budget.",
+            c.requests_shed,
         ),
         (
             "wikiwatch_upstream_reconnects_total",
