@@ -20,6 +20,7 @@ mod params;
 mod state;
 mod static_files;
 mod status;
+mod store_feed;
 
 use std::net::SocketAddr;
 
