@@ -6,7 +6,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -32,11 +32,7 @@ struct AtomFeed {
     entries: Vec<ApiEdit>,
 }
 
-pub async fn atom(
-    State(state): State<AppState>,
-    Query(pairs): Query<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    let p = Params(pairs);
+pub async fn atom(State(state): State<AppState>, p: Params) -> Result<Response, ApiError> {
     let q = parse_query(&p)?;
     let page = queries(&state)?.hashtag_edits(&q, None, 50).await?;
     let rest = p.without(&["cursor", "format", "limit"]);
@@ -105,9 +101,8 @@ const LIVE_PAGE: usize = 500;
 /// JSON data), read as batches are committed ([`crate::http::store_feed`]).
 pub async fn live(
     State(state): State<AppState>,
-    Query(pairs): Query<Vec<(String, String)>>,
+    p: Params,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
-    let p = Params(pairs);
     let q = parse_query(&p)?;
     let hq = queries(&state)?;
     let newest = hq.hashtag_edits(&q, None, 1).await?;
