@@ -23,6 +23,7 @@ pub mod serve;
 mod state;
 mod static_files;
 mod status;
+mod store_feed;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

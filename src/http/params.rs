@@ -19,6 +19,18 @@ pub struct Choices<T: 'static> {
     pub fold_case: bool,
 }
 
+/// A handler argument: the request's query string.
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Params {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Params, Self::Rejection> {
+        Ok(Params::decode(parts.uri.query()))
+    }
+}
+
 impl From<Vec<(String, String)>> for Params {
     fn from(pairs: Vec<(String, String)>) -> Params {
         Params(pairs)

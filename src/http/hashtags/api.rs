@@ -5,14 +5,14 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
 
 use super::engine::queries;
 use super::export::stream_edits;
-use super::query::{cursor, parse_query, tag_key_of, tag_order};
+use super::query::{TagList, cursor, parse_query};
 use super::rows::ApiEdit;
 use super::timeseries::{granularity, timeseries};
 use super::trending::{trending, window};
@@ -23,11 +23,7 @@ use crate::http::params::{Choices, Params};
 use crate::http::state::AppState;
 use crate::store::hashtag_queries::{HashtagStats, TagInfo, TopBy, TopRow, TrendingRow};
 
-pub async fn api_edits(
-    State(state): State<AppState>,
-    Query(pairs): Query<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    let p = Params(pairs);
+pub async fn api_edits(State(state): State<AppState>, p: Params) -> Result<Response, ApiError> {
     let q = parse_query(&p)?;
     let after = cursor(&p)?;
     let f = Format::from_params(&p)?;
@@ -55,11 +51,7 @@ struct ApiStats {
     last: Option<String>,
 }
 
-pub async fn api_stats(
-    State(state): State<AppState>,
-    Query(pairs): Query<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    let p = Params(pairs);
+pub async fn api_stats(State(state): State<AppState>, p: Params) -> Result<Response, ApiError> {
     let q = parse_query(&p)?;
     let stats = queries(&state)?.hashtag_stats(&q).await?;
     Ok(Json(ApiStats {
@@ -72,9 +64,8 @@ pub async fn api_stats(
 
 pub async fn api_timeseries(
     State(state): State<AppState>,
-    Query(pairs): Query<Vec<(String, String)>>,
+    p: Params,
 ) -> Result<Response, ApiError> {
-    let p = Params(pairs);
     let q = parse_query(&p)?;
     let chosen = granularity(&p)?;
     let f = Format::from_params(&p)?;
@@ -101,11 +92,7 @@ const TOP_BY: Choices<TopBy> = Choices {
     fold_case: true,
 };
 
-pub async fn api_top(
-    State(state): State<AppState>,
-    Query(pairs): Query<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    let p = Params(pairs);
+pub async fn api_top(State(state): State<AppState>, p: Params) -> Result<Response, ApiError> {
     let q = parse_query(&p)?;
     let by = p.choice("by", &TOP_BY)?.unwrap_or(TopBy::User);
     let limit = p.limit(10, 10_000)?;
@@ -129,11 +116,7 @@ pub async fn api_top(
     Ok(Json(json!({ "by": by, "rows": rows })).into_response())
 }
 
-pub async fn api_trending(
-    State(state): State<AppState>,
-    Query(pairs): Query<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    let p = Params(pairs);
+pub async fn api_trending(State(state): State<AppState>, p: Params) -> Result<Response, ApiError> {
     let (name, ms) = window(&p)?;
     let limit = p.limit(10, 1000)?;
     let f = Format::from_params(&p)?;
@@ -161,14 +144,12 @@ pub async fn api_trending(
     .into_response())
 }
 
-pub async fn api_tags(
-    State(state): State<AppState>,
-    Query(pairs): Query<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    let p = Params(pairs);
-    let prefix = p.one("prefix").and_then(tag_key_of).unwrap_or_default();
-    let order = tag_order(&p)?;
-    let limit = p.limit(100, 10_000)?;
+pub async fn api_tags(State(state): State<AppState>, p: Params) -> Result<Response, ApiError> {
+    let TagList {
+        prefix,
+        order,
+        limit,
+    } = TagList::from_params(&p, 100)?;
     let f = Format::from_params(&p)?;
     let rows = queries(&state)?.hashtag_tags(&prefix, order, limit).await?;
     if f != Format::Json {

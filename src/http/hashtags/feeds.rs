@@ -1,16 +1,16 @@
 //! Hashtag feeds: the Atom feed of the newest matching edits and the live
-//! SSE feed of new ones.
+//! SSE feed of new ones (store-backed, woken by committed batches).
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration;
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 
 use super::engine::queries;
 use super::query::{describe, parse_query};
@@ -18,7 +18,9 @@ use super::rows::ApiEdit;
 use crate::http::error::ApiError;
 use crate::http::params::Params;
 use crate::http::state::AppState;
-use crate::store::hashtag_queries::EditRow;
+use crate::http::store_feed::{Source, follow};
+use crate::store::hashtag_queries::{Cursor, EditRow, HashtagQuery};
+use crate::store::{Store, StoreError};
 
 #[derive(Template)]
 #[template(path = "hashtags_feed.xml")]
@@ -30,11 +32,7 @@ struct AtomFeed {
     entries: Vec<ApiEdit>,
 }
 
-pub async fn atom(
-    State(state): State<AppState>,
-    Query(pairs): Query<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    let p = Params(pairs);
+pub async fn atom(State(state): State<AppState>, p: Params) -> Result<Response, ApiError> {
     let q = parse_query(&p)?;
     let page = queries(&state)?.hashtag_edits(&q, None, 50).await?;
     let rest = p.without(&["cursor", "format", "limit"]);
@@ -58,53 +56,61 @@ pub async fn atom(
         .into_response())
 }
 
+/// The matching edits after a mark (the newest sent), as SSE events.
+struct EditSource {
+    store: Arc<dyn Store>,
+    q: HashtagQuery,
+    mark: Option<Cursor>,
+}
+
+impl Source for EditSource {
+    type Item = SseEvent;
+
+    async fn fill(&mut self, ready: &mut VecDeque<SseEvent>) -> Result<(), StoreError> {
+        let Some(hq) = self.store.hashtags() else {
+            return Ok(());
+        };
+        let mut q = self.q.clone();
+        if let Some(m) = self.mark {
+            q.from_ms = Some(self.q.from_ms.map_or(m.time_ms, |f| f.max(m.time_ms)));
+        }
+        let page = hq.hashtag_edits(&q, None, LIVE_PAGE).await?;
+        // Newest first; keep those after the mark, send oldest first.
+        let mark = self.mark;
+        let fresh: Vec<EditRow> = page
+            .rows
+            .into_iter()
+            .filter(|r| mark.is_none_or(|m| (r.time_ms, r.id) > (m.time_ms, m.id)))
+            .collect();
+        if let Some(newest) = fresh.first() {
+            self.mark = Some(newest.cursor());
+        }
+        ready.extend(fresh.into_iter().rev().map(|r| {
+            SseEvent::default()
+                .event("edit")
+                .data(serde_json::to_string(&ApiEdit::from(r)).unwrap_or_default())
+        }));
+        Ok(())
+    }
+}
+
+/// Most new edits a live feed reads at once.
+const LIVE_PAGE: usize = 500;
+
 /// Live feed of new matching edits as Server-Sent Events (`event: edit`,
-/// JSON data), polling the store every second.
+/// JSON data), read as batches are committed ([`crate::http::store_feed`]).
 pub async fn live(
     State(state): State<AppState>,
-    Query(pairs): Query<Vec<(String, String)>>,
+    p: Params,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
-    let p = Params(pairs);
     let q = parse_query(&p)?;
     let hq = queries(&state)?;
     let newest = hq.hashtag_edits(&q, None, 1).await?;
-    let mark = newest.rows.first().map(EditRow::cursor);
-    let store = Arc::clone(&state.store);
-    let stream = futures_util::stream::unfold(
-        (store, q, mark, Vec::<SseEvent>::new()),
-        |(store, q, mut mark, mut pending)| async move {
-            loop {
-                if let Some(ev) = pending.pop() {
-                    return Some((Ok(ev), (store, q, mark, pending)));
-                }
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                let hq = store.hashtags()?;
-                let mut q2 = q.clone();
-                if let Some(m) = mark {
-                    q2.from_ms = Some(q.from_ms.map_or(m.time_ms, |f| f.max(m.time_ms)));
-                }
-                let Ok(page) = hq.hashtag_edits(&q2, None, 500).await else {
-                    continue;
-                };
-                // Newest first; keep those after the mark, send oldest first.
-                let fresh: Vec<EditRow> = page
-                    .rows
-                    .into_iter()
-                    .filter(|r| mark.is_none_or(|m| (r.time_ms, r.id) > (m.time_ms, m.id)))
-                    .collect();
-                if let Some(first) = fresh.first() {
-                    mark = Some(first.cursor());
-                }
-                pending = fresh
-                    .into_iter()
-                    .map(|r| {
-                        SseEvent::default()
-                            .event("edit")
-                            .data(serde_json::to_string(&ApiEdit::from(r)).unwrap_or_default())
-                    })
-                    .collect();
-            }
-        },
-    );
+    let source = EditSource {
+        store: Arc::clone(&state.store),
+        q,
+        mark: newest.rows.first().map(EditRow::cursor),
+    };
+    let stream = follow(&state.commits, source).map(Ok);
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }

@@ -2,12 +2,12 @@
 //! tag's page, the tag list and the docs page.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
 use super::engine::queries;
-use super::query::{cursor, describe, parse_query, tag_key_of, tag_order};
+use super::query::{TagList, cursor, describe, parse_query, tag_key_of};
 use super::rows::ApiEdit;
 use super::timeseries::{Bucket, timeseries};
 use super::trending::trending;
@@ -170,17 +170,14 @@ async fn results_page(
     Ok(Html(page.render()?).into_response())
 }
 
-pub async fn search_page(
-    State(state): State<AppState>,
-    Query(pairs): Query<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    results_page(&state, Params(pairs), None).await
+pub async fn search_page(State(state): State<AppState>, p: Params) -> Result<Response, ApiError> {
+    results_page(&state, p, None).await
 }
 
 pub async fn tag_page(
     State(state): State<AppState>,
     Path(tag): Path<String>,
-    Query(pairs): Query<Vec<(String, String)>>,
+    p: Params,
 ) -> Result<Response, ApiError> {
     let key = tag_key_of(&tag).ok_or_else(|| ApiError::NotFound("no tag given".into()))?;
     let info = queries(&state)?
@@ -188,10 +185,10 @@ pub async fn tag_page(
         .await?
         .into_iter()
         .find(|t| t.key == key);
-    let mut pairs: Vec<(String, String)> = pairs
-        .into_iter()
-        .filter(|(k, _)| k != "tags" && k != "tag")
-        .collect();
+    let mut pairs: Vec<(String, String)> =
+        p.0.into_iter()
+            .filter(|(k, _)| k != "tags" && k != "tag")
+            .collect();
     pairs.insert(0, ("tags".into(), key));
     results_page(&state, Params(pairs), info).await
 }
@@ -205,14 +202,12 @@ struct TagsPage {
     tags: Vec<(TagInfo, String, String)>,
 }
 
-pub async fn tags_page(
-    State(state): State<AppState>,
-    Query(pairs): Query<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    let p = Params(pairs);
-    let prefix = p.one("prefix").and_then(tag_key_of).unwrap_or_default();
-    let order = tag_order(&p)?;
-    let limit = p.limit(500, 10_000)?;
+pub async fn tags_page(State(state): State<AppState>, p: Params) -> Result<Response, ApiError> {
+    let TagList {
+        prefix,
+        order,
+        limit,
+    } = TagList::from_params(&p, 500)?;
     let tags = queries(&state)?
         .hashtag_tags(&prefix, order, limit)
         .await?

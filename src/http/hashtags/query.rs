@@ -122,8 +122,22 @@ const TAG_ORDERS: Choices<TagOrder> = Choices {
     fold_case: false,
 };
 
-pub fn tag_order(p: &Params) -> Result<TagOrder, ApiError> {
-    Ok(p.choice("order", &TAG_ORDERS)?.unwrap_or(TagOrder::Uses))
+/// A request for the list of tags: `prefix` (as typed), `order`, `limit`.
+pub struct TagList {
+    pub prefix: String,
+    pub order: TagOrder,
+    pub limit: usize,
+}
+
+impl TagList {
+    /// The tag list `p` asks for, `default_limit` tags unless it says.
+    pub fn from_params(p: &Params, default_limit: usize) -> Result<TagList, ApiError> {
+        Ok(TagList {
+            prefix: p.one("prefix").and_then(tag_key_of).unwrap_or_default(),
+            order: p.choice("order", &TAG_ORDERS)?.unwrap_or(TagOrder::Uses),
+            limit: p.limit(default_limit, 10_000)?,
+        })
+    }
 }
 
 pub fn describe(q: &HashtagQuery) -> String {

@@ -175,10 +175,7 @@ pub async fn collection_report(
     Path(name): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = link_params(q.as_deref())?;
-    let cols = find_collections(&state, &name, false).await?;
-    let (filter, _) = collections_filter(&cols, &p)?;
-    report_response(&state, name.clone(), filter, &p, &name).await
+    collections_report(&state, &name, false, q.as_deref()).await
 }
 
 /// `GET /api/links/collection-groups/{group}` — all collections of a group.
@@ -187,8 +184,18 @@ pub async fn group_report(
     Path(group): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = link_params(q.as_deref())?;
-    let cols = find_collections(&state, &group, true).await?;
+    collections_report(&state, &group, true, q.as_deref()).await
+}
+
+/// The report of the collection `name`, or of every collection in the group.
+async fn collections_report(
+    state: &AppState,
+    name: &str,
+    group: bool,
+    q: Option<&str>,
+) -> Result<Response, ApiError> {
+    let p = link_params(q)?;
+    let cols = find_collections(state, name, group).await?;
     let (filter, _) = collections_filter(&cols, &p)?;
-    report_response(&state, group.clone(), filter, &p, &group).await
+    report_response(state, name.to_owned(), filter, &p, name).await
 }

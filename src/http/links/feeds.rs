@@ -10,29 +10,28 @@
 //! as it holds. `?granularity=link` (default) sends one message per link,
 //! `?granularity=edit` one per source event with its links grouped. The feeds
 //! follow the store, so they carry exactly what is committed, in commit
-//! order: each feed reads it when this process's ingest announces a
-//! committed batch ([`crate::commits::Commits::committed`]), and every
-//! second anyway (a standby process sharing a PostgreSQL database hears no
-//! announcement from the ingesting one).
+//! order ([`crate::http::store_feed`]).
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use super::filter::{link_params, parse_filter};
 use crate::http::error::ApiError;
 use crate::http::params::Choices;
 use crate::http::state::AppState;
+use crate::http::store_feed::{Source, follow};
 use crate::store::link_queries::{LinkEventRow, LinkFilter};
+use crate::store::{Store, StoreError};
 
-/// How often a feed reads the store when no commit is announced.
-const POLL: Duration = Duration::from_secs(1);
 const PAGE: usize = 500;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,25 +151,23 @@ fn edit_message(rows: &[LinkEventRow], first_seen: bool) -> Option<Value> {
     }))
 }
 
-struct FeedState {
-    state: AppState,
+/// The link rows after a store id, as feed messages.
+struct LinkSource {
+    store: Arc<dyn Store>,
     filter: LinkFilter,
     first_seen: bool,
     granularity: Granularity,
     after: i64,
-    ready: VecDeque<(i64, Value)>,
-    /// Wakes after each batch this process commits.
-    commits: tokio::sync::watch::Receiver<u64>,
 }
 
-impl FeedState {
-    /// Fetches the next committed rows into `ready`.
-    async fn fill(&mut self) -> Result<(), ApiError> {
+impl Source for LinkSource {
+    type Item = (i64, Value);
+
+    async fn fill(&mut self, ready: &mut VecDeque<(i64, Value)>) -> Result<(), StoreError> {
         // Ids become visible in increasing order (one writer), so when the
         // page is not full, nothing at or below `max` is left to send.
-        let max = self.state.store.link_max_id().await?;
+        let max = self.store.link_max_id().await?;
         let rows = self
-            .state
             .store
             .link_events_after(&self.filter, self.after, PAGE, self.first_seen)
             .await?;
@@ -182,8 +179,7 @@ impl FeedState {
             Granularity::Link => {
                 self.after = last.id;
                 for r in &rows {
-                    self.ready
-                        .push_back((r.id, link_message(r, self.first_seen)));
+                    ready.push_back((r.id, link_message(r, self.first_seen)));
                 }
                 if rows.len() < PAGE {
                     self.after = self.after.max(max);
@@ -202,7 +198,7 @@ impl FeedState {
                         && let Some(l) = g.last()
                     {
                         self.after = l.id;
-                        self.ready.push_back((l.id, m));
+                        ready.push_back((l.id, m));
                     }
                 }
             }
@@ -240,37 +236,20 @@ async fn feed(
     } else {
         state.store.link_max_id().await?
     };
-    let mut commits = state.commits.subscribe();
-    commits.mark_unchanged();
-    let st = FeedState {
-        state,
-        commits,
+    let source = LinkSource {
+        store: Arc::clone(&state.store),
         filter,
         first_seen,
         granularity,
         after,
-        ready: VecDeque::new(),
     };
-    let stream = futures_util::stream::unfold(st, move |mut st| async move {
-        loop {
-            if let Some((id, msg)) = st.ready.pop_front() {
-                let ev = SseEvent::default()
-                    .event("message")
-                    .id(event_id(st.first_seen, id))
-                    .data(msg.to_string());
-                return Some((Ok::<_, Infallible>(ev), st));
-            }
-            if let Err(e) = st.fill().await {
-                tracing::warn!(error = %e, "link feed query failed; retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
-            }
-            if st.ready.is_empty() {
-                // Seen before the next read, so a commit landing during it
-                // wakes the feed again rather than being missed.
-                let _ = tokio::time::timeout(POLL, st.commits.changed()).await;
-            }
-        }
+    let stream = follow(&state.commits, source).map(move |(id, msg)| {
+        Ok::<_, Infallible>(
+            SseEvent::default()
+                .event("message")
+                .id(event_id(first_seen, id))
+                .data(msg.to_string()),
+        )
     });
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))

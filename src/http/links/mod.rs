@@ -10,7 +10,6 @@ mod collections;
 mod export;
 mod feeds;
 mod filter;
-pub mod openapi;
 mod pages;
 mod report;
 
