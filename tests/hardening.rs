@@ -27,12 +27,17 @@ async fn fresh_get(app: &Proc, path: &str) -> Option<(u16, String)> {
     Some((status, resp.text().await.ok()?))
 }
 
-/// The replay server and `wikiwatch run` over it with `extra` flags.
+/// The replay server (the bundled recordings) and `wikiwatch run` over it
+/// with `extra` flags.
 fn start(dir: &std::path::Path, extra: &[&str]) -> (Proc, Proc) {
-    let up = Proc::start(
-        &["replay-server", "--listen", "127.0.0.1:0", "--pace", "fast"],
-        dir,
-    );
+    start_on(dir, &[], extra)
+}
+
+/// The same with `replay_extra` flags for the replay server (`--input`).
+fn start_on(dir: &std::path::Path, replay_extra: &[&str], extra: &[&str]) -> (Proc, Proc) {
+    let mut replay_args = vec!["replay-server", "--listen", "127.0.0.1:0", "--pace", "fast"];
+    replay_args.extend_from_slice(replay_extra);
+    let up = Proc::start(&replay_args, dir);
     let db = format!("sqlite:{}", dir.join("db.sqlite").display());
     let upstream = up.url("/v2/stream/recentchange,page-links-change,page-delete,page-undelete");
     let mut args = vec![
@@ -182,4 +187,57 @@ async fn pages_carry_a_content_security_policy_and_every_answer_nosniff() {
         Some(&b"nosniff"[..])
     );
     assert!(resp.headers().get("content-security-policy").is_none());
+}
+
+#[tokio::test]
+async fn control_characters_in_a_summary_leave_the_atom_feed_well_formed() {
+    let dir = tempfile::tempdir().unwrap();
+    let comment = "\u{0}bell\u{1} back\u{8} vt\u{B} ff\u{C} us\u{1F} #Ctrl kept\ttab";
+    let event = serde_json::json!({
+        "$schema": "/mediawiki/recentchange/1.0.0",
+        "meta": {
+            "id": "00000000-0000-4000-8000-0000000c0de1",
+            "dt": "2026-11-30T12:00:00Z",
+            "domain": "en.wikipedia.org",
+            "stream": "mediawiki.recentchange",
+            "topic": "eqiad.mediawiki.recentchange",
+            "partition": 0,
+            "offset": 1,
+        },
+        "id": 4242,
+        "type": "edit",
+        "namespace": 0,
+        "title": "Control",
+        "comment": comment,
+        "timestamp": 1_796_040_000,
+        "user": "Tester",
+        "bot": false,
+        "minor": false,
+        "length": {"old": 10, "new": 20},
+        "revision": {"old": 1, "new": 2},
+        "server_url": "https://en.wikipedia.org",
+        "server_name": "en.wikipedia.org",
+        "server_script_path": "/w",
+        "wiki": "enwiki",
+    });
+    let file = dir.path().join("control.ndjson");
+    std::fs::write(&file, format!("{event}\n")).unwrap();
+    let (_up, app) = start_on(dir.path(), &["--input", file.to_str().unwrap()], &[]);
+    let xml = wait_for(
+        "the tagged edit in the feed",
+        Duration::from_secs(60),
+        || async {
+            let (status, xml) = fresh_get(&app, "/hashtags/feed.atom?tags=ctrl").await?;
+            (status == 200 && xml.contains("<entry")).then_some(xml)
+        },
+    )
+    .await;
+    let doc = roxmltree::Document::parse(&xml).expect("the Atom feed is well-formed XML");
+    let summary = doc
+        .descendants()
+        .find(|n| n.tag_name().name() == "summary")
+        .and_then(|n| n.text())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(summary, "bell back vt ff us #Ctrl kept\ttab");
 }

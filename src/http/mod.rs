@@ -24,6 +24,7 @@ mod state;
 mod static_files;
 mod status;
 mod store_feed;
+mod xml;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

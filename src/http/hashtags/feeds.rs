@@ -51,7 +51,7 @@ pub async fn atom(State(state): State<AppState>, p: Params) -> Result<Response, 
     .render()?;
     Ok((
         [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
-        xml,
+        crate::http::xml::without_forbidden_chars(xml),
     )
         .into_response())
 }
