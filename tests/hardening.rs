@@ -241,3 +241,46 @@ async fn control_characters_in_a_summary_leave_the_atom_feed_well_formed() {
         .to_owned();
     assert_eq!(summary, "bell back vt ff us #Ctrl kept\ttab");
 }
+
+#[tokio::test]
+async fn every_streaming_feed_counts_against_the_per_address_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_up, app) = start(dir.path(), &["--live-max-per-ip", "3"]);
+    let client = reqwest::Client::new();
+    let open = |path: &'static str| {
+        let (client, url) = (client.clone(), app.url(path));
+        async move { client.get(url).send().await.unwrap() }
+    };
+    // One of each store-backed feed takes the three places...
+    let held = [
+        open("/v2/stream/links").await,
+        open("/v2/stream/new-urls").await,
+        open("/hashtags/live?tags=wpwp").await,
+    ];
+    for resp in &held {
+        assert_eq!(resp.status(), 200, "{}", resp.url());
+    }
+    // ...so a fourth feed of any kind from the same address is refused.
+    for path in [
+        "/v2/stream/links",
+        "/hashtags/live?tags=wpwp",
+        "/v2/stream/recentchange",
+    ] {
+        let resp = open(path).await;
+        assert_eq!(resp.status(), 429, "{path}");
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert!(
+            body["error"].as_str().unwrap_or("").contains("too many"),
+            "{body}"
+        );
+        assert_eq!(body["limit"], 3, "{body}");
+    }
+    // A closed feed gives its place back.
+    drop(held);
+    wait_for(
+        "a place to be given back",
+        Duration::from_secs(30),
+        || async { (open("/v2/stream/links").await.status() == 200).then_some(()) },
+    )
+    .await;
+}

@@ -25,6 +25,9 @@ pub enum ApiError {
     Store(#[from] StoreError),
     #[error("could not render the page: {0}")]
     Render(#[from] askama::Error),
+    /// The client's address holds as many long-lived connections as allowed.
+    #[error(transparent)]
+    TooMany(#[from] crate::live::hub::TooMany),
 }
 
 impl ApiError {
@@ -51,6 +54,10 @@ impl IntoResponse for ApiError {
                 json!({"error": message, "parameter": parameter}),
             ),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, json!({"error": m})),
+            ApiError::TooMany(e) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({"error": e.to_string(), "limit": e.limit}),
+            ),
             ApiError::Store(_) | ApiError::Render(_) => {
                 tracing::error!(error = %self, "request failed");
                 (

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use futures_util::Stream;
 
+use crate::address_cap::IpGuard;
 use crate::commits::Commits;
 use crate::store::StoreError;
 
@@ -32,18 +33,24 @@ pub trait Source: Send + 'static {
 }
 
 /// The items of `source`, read when a batch is committed (or every
-/// [`POLL`]); a failed read is logged and retried.
-pub fn follow<S: Source>(commits: &Commits, source: S) -> impl Stream<Item = S::Item> + use<S> {
+/// [`POLL`]); a failed read is logged and retried. `place` is the client's
+/// place in the per-address cap of long-lived connections, held as long as
+/// the feed.
+pub fn follow<S: Source>(
+    commits: &Commits,
+    source: S,
+    place: IpGuard,
+) -> impl Stream<Item = S::Item> + use<S> {
     let mut wake = commits.subscribe();
     // Seen before the first read, so a commit landing during it wakes the
     // feed again rather than being missed.
     wake.mark_unchanged();
     futures_util::stream::unfold(
-        (source, wake, VecDeque::new()),
-        |(mut source, mut wake, mut ready)| async move {
+        (source, wake, VecDeque::new(), place),
+        |(mut source, mut wake, mut ready, place)| async move {
             loop {
                 if let Some(item) = ready.pop_front() {
-                    return Some((item, (source, wake, ready)));
+                    return Some((item, (source, wake, ready, place)));
                 }
                 if let Err(e) = source.fill(&mut ready).await {
                     tracing::warn!(error = %e, "feed query failed; retrying");

@@ -3,10 +3,11 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::header;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -100,10 +101,12 @@ const LIVE_PAGE: usize = 500;
 /// Live feed of new matching edits as Server-Sent Events (`event: edit`,
 /// JSON data), read as batches are committed ([`crate::http::store_feed`]).
 pub async fn live(
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     State(state): State<AppState>,
     p: Params,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let q = parse_query(&p)?;
+    let place = state.live.admit(peer.ip())?;
     let hq = queries(&state)?;
     let newest = hq.hashtag_edits(&q, None, 1).await?;
     let source = EditSource {
@@ -111,6 +114,6 @@ pub async fn live(
         q,
         mark: newest.rows.first().map(EditRow::cursor),
     };
-    let stream = follow(&state.commits, source).map(Ok);
+    let stream = follow(&state.commits, source, place).map(Ok);
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }

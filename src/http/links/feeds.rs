@@ -14,10 +14,11 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -209,6 +210,7 @@ impl Source for LinkSource {
 
 async fn feed(
     state: AppState,
+    peer: SocketAddr,
     headers: HeaderMap,
     q: Option<String>,
     first_seen: bool,
@@ -243,7 +245,8 @@ async fn feed(
         granularity,
         after,
     };
-    let stream = follow(&state.commits, source).map(move |(id, msg)| {
+    let place = state.live.admit(peer.ip())?;
+    let stream = follow(&state.commits, source, place).map(move |(id, msg)| {
         Ok::<_, Infallible>(
             SseEvent::default()
                 .event("message")
@@ -258,20 +261,22 @@ async fn feed(
 
 /// `GET /v2/stream/links`
 pub async fn links(
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
-    feed(state, headers, q, false).await
+    feed(state, peer, headers, q, false).await
 }
 
 /// `GET /v2/stream/new-urls`
 pub async fn new_urls(
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
-    feed(state, headers, q, true).await
+    feed(state, peer, headers, q, true).await
 }
 
 #[cfg(test)]

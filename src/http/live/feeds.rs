@@ -18,12 +18,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::SinkExt;
 use serde_json::{Value, json};
@@ -53,11 +52,7 @@ fn bad_filter(e: FilterError) -> Response {
 }
 
 fn too_many(e: crate::live::hub::TooMany) -> Response {
-    (
-        StatusCode::TOO_MANY_REQUESTS,
-        Json(json!({"error": e.to_string(), "limit": e.limit})),
-    )
-        .into_response()
+    ApiError::from(e).into_response()
 }
 
 fn parse_since(v: &str, parameter: &str) -> Result<u64, FilterError> {
