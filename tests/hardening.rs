@@ -284,3 +284,46 @@ async fn every_streaming_feed_counts_against_the_per_address_cap() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive_and_stats_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_up, app) = start(dir.path(), &["--admin-token", "s3cret"]);
+    let client = reqwest::Client::new();
+    let put = |auth: &'static str| {
+        client
+            .put(app.url("/api/admin/links/collections/journals"))
+            .header("authorization", auth)
+            .json(&serde_json::json!({"patterns": ["doi.org"]}))
+            .send()
+    };
+    for auth in ["Bearer s3cret", "bearer s3cret", "BEARER s3cret"] {
+        let resp = put(auth).await.unwrap();
+        assert!(resp.status().is_success(), "{auth}: {}", resp.status());
+    }
+    assert_eq!(put("bearer wrong").await.unwrap().status(), 403);
+    assert_eq!(put("Basic s3cret").await.unwrap().status(), 401);
+
+    // The stats answer every export format the docs promise.
+    let resp = client
+        .get(app.url("/api/hashtags/stats?tags=wpwp&format=csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let kind = resp.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(kind.starts_with("text/csv"), "{kind}");
+    let csv = resp.text().await.unwrap();
+    assert!(csv.starts_with("edits,pages,users,wikis,"), "{csv}");
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    let nd = client
+        .get(app.url("/api/hashtags/stats?tags=wpwp&format=ndjson"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let row: serde_json::Value = serde_json::from_str(nd.trim()).unwrap();
+    assert!(row["edits"].is_number(), "{nd}");
+}

@@ -53,13 +53,46 @@ struct ApiStats {
 
 pub async fn api_stats(State(state): State<AppState>, p: Params) -> Result<Response, ApiError> {
     let q = parse_query(&p)?;
+    let f = Format::from_params(&p)?;
     let stats = queries(&state)?.hashtag_stats(&q).await?;
-    Ok(Json(ApiStats {
+    let answer = ApiStats {
         first: stats.first_ms.map(crate::event::format_ms),
         last: stats.last_ms.map(crate::event::format_ms),
         stats,
-    })
-    .into_response())
+    };
+    if f != Format::Json {
+        return Ok(export::small(
+            f,
+            "hashtag-stats",
+            &[
+                "edits",
+                "pages",
+                "users",
+                "wikis",
+                "bytes_added",
+                "bytes_removed",
+                "pages_created",
+                "first",
+                "last",
+            ],
+            std::slice::from_ref(&answer),
+            |a, row| {
+                let s = &a.stats;
+                row(&[
+                    Cell::Num(s.edits),
+                    Cell::Num(s.pages),
+                    Cell::Num(s.users),
+                    Cell::Num(s.wikis),
+                    Cell::Num(s.bytes_added),
+                    Cell::Num(s.bytes_removed),
+                    Cell::Num(s.pages_created),
+                    Cell::Text(a.first.as_deref().unwrap_or_default()),
+                    Cell::Text(a.last.as_deref().unwrap_or_default()),
+                ])
+            },
+        ));
+    }
+    Ok(Json(answer).into_response())
 }
 
 pub async fn api_timeseries(
