@@ -203,6 +203,35 @@ async fn filters_apply_and_are_replaced_by_subscribe_and_bad_ones_keep_the_conne
     assert_eq!(resp.status(), 400);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["parameter"], "bot");
+
+    // Filters are bounded where they are parsed: too many wildcard wikis (the
+    // pattern that once slowed the hub for everyone) are refused, by HTTP
+    // and by a subscribe message, and the connection keeps its filter.
+    let globs: Vec<String> = (0..400).map(|i| format!("*{i}*q*")).collect();
+    let resp = reqwest::get(app.url(&format!("/v2/stream/recentchange?wiki={}", globs.join(","))))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["parameter"], "wiki", "{body}");
+    assert!(
+        body["error"].as_str().unwrap_or("").contains("at most"),
+        "{body}"
+    );
+    let too_many_users: Vec<String> = (0..1001).map(|i| format!("User {i}")).collect();
+    s.send(Message::text(
+        json!({"type": "subscribe", "user": too_many_users}).to_string(),
+    ))
+    .await
+    .unwrap();
+    let (err, _) = until_kind(&mut s, "error").await;
+    assert_eq!(err["parameter"], "user", "{err}");
+    change_where(
+        &mut s,
+        |m| m["wiki"] == "wikidatawiki" && m["type"] == "edit",
+        |_| true,
+    )
+    .await;
 }
 
 /// Reads SSE `message` events from a response until `n` have arrived: (id, data).

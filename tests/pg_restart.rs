@@ -148,4 +148,92 @@ async fn a_postgres_restart_mid_ingest_is_reported_retried_and_loses_nothing() {
     )
     .await;
     assert_eq!(app.terminate(), Some(0), "log:\n{}", app.log());
+
+    // Stopped while the store cannot be written: SIGTERM still ends the
+    // process within seconds, with nothing partial (the dump check below).
+    let Some(db) = pg_database().await else {
+        return;
+    };
+    let up = Proc::start(
+        &["replay-server", "--listen", "127.0.0.1:0", "--pace", "x40"],
+        dir.path(),
+    );
+    let mut app = run(&up, &db, dir.path());
+    wait_for(
+        "the second ingest under way",
+        Duration::from_secs(60),
+        || async { (counter(&status(&app).await?, "events_committed") >= 500).then_some(()) },
+    )
+    .await;
+    pg_ctl(&["-D", &data, "-m", "fast", "-w", "stop"]);
+    wait_for(
+        "the second outage in /api/status",
+        Duration::from_secs(60),
+        || async { status(&app).await?["store_error"].is_string().then_some(()) },
+    )
+    .await;
+    let asked = std::time::Instant::now();
+    assert_eq!(app.terminate(), Some(0), "log:\n{}", app.log());
+    let took = asked.elapsed();
+    assert!(
+        took < Duration::from_secs(10),
+        "SIGTERM took {took:?} while writes failed"
+    );
+
+    // Started while the database is down: it waits for it instead of
+    // exiting, then resumes and ends with what an uninterrupted run leaves.
+    let waiting_dir = tempfile::tempdir().unwrap();
+    let starter = {
+        let (data, log_dir) = (data.clone(), waiting_dir.path().to_owned());
+        std::thread::spawn(move || {
+            let deadline = std::time::Instant::now() + Duration::from_secs(60);
+            let waiting = || {
+                std::fs::read_dir(&log_dir)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .any(|f| {
+                        std::fs::read_to_string(f.path()).is_ok_and(|log| {
+                            log.contains("cannot reach the database; waiting for it")
+                        })
+                    })
+            };
+            while !waiting() {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "run never said it was waiting for the database"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            pg_ctl(&[
+                "-D",
+                &data,
+                "-l",
+                &format!("{socket_dir}/log"),
+                "-w",
+                "-t",
+                "30",
+                "-o",
+                &opts,
+                "start",
+            ]);
+        })
+    };
+    let mut app = run(&up, &db, waiting_dir.path());
+    starter.join().expect("the server was started again");
+    wait_for(
+        "the store to match after a start with the database down",
+        Duration::from_secs(180),
+        || async {
+            let d = tokio::task::spawn_blocking({
+                let db = db.clone();
+                move || dump(&db)
+            })
+            .await
+            .ok()?;
+            (d == reference).then_some(())
+        },
+    )
+    .await;
+    assert_eq!(app.terminate(), Some(0), "log:\n{}", app.log());
 }

@@ -11,7 +11,7 @@
 //! `?granularity=edit` one per source event with its links grouped. The feeds
 //! follow the store, so they carry exactly what is committed, in commit
 //! order: each feed reads it when this process's ingest announces a
-//! committed batch ([`crate::telemetry::Telemetry::notify_commit`]), and every
+//! committed batch ([`crate::commits::Commits::committed`]), and every
 //! second anyway (a standby process sharing a PostgreSQL database hears no
 //! announcement from the ingesting one).
 
@@ -237,7 +237,7 @@ async fn feed(
     } else {
         state.store.link_max_id().await?
     };
-    let mut commits = state.telemetry.subscribe_commits();
+    let mut commits = state.commits.subscribe();
     commits.mark_unchanged();
     let st = FeedState {
         state,

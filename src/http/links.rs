@@ -844,7 +844,7 @@ pub async fn top(
     })?;
     let window = p.one("window").unwrap_or("7d").to_owned();
     if filter.from_ms.is_none() {
-        filter.from_ms = window_start(&window, crate::telemetry::now_ms())?;
+        filter.from_ms = window_start(&window, crate::clock::now_ms())?;
     }
     let n = limit(&p, 25, 1000)?;
     let rows = state.store.link_top(&filter, by, n).await?;

@@ -34,7 +34,8 @@ use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use super::{ApiError, AppState};
 use crate::live::filter::{Filter, FilterError};
-use crate::live::hub::{Gap, Hub, IpGuard, Subscription, Want, control};
+use crate::live::hub::{Gap, Hub, IpGuard, Subscription, Want};
+use crate::live::native::control;
 use crate::live::wikimon;
 
 /// WebSocket close code for an unknown WikiMon language (as WikiMon used).
@@ -507,7 +508,7 @@ async fn wikimon_socket(mut socket: WebSocket, hub: Arc<Hub>, wiki: String, _gua
             item = sub.rx.recv() => {
                 let Some(item) = item else { return };
                 let mut out = Vec::new();
-                let mut push = |i: &crate::live::hub::Item| {
+                let mut push = |i: &crate::live::item::Item| {
                     if let Some((_, m)) = i.wikimon(&hub.wikimon) {
                         out.push(Message::Text(m.clone()));
                     }

@@ -10,8 +10,9 @@ use axum::response::IntoResponse;
 use serde::Serialize;
 
 use super::{ApiError, AppState};
+use crate::clock::now_ms;
 use crate::store::TableCount;
-use crate::telemetry::{StreamStatus, now_ms};
+use crate::telemetry::StreamStatus;
 
 pub async fn healthz() -> &'static str {
     "ok\n"
@@ -91,7 +92,7 @@ pub async fn collect(state: &AppState) -> Result<Status, ApiError> {
             reconnects: t.reconnects.load(Ordering::Relaxed),
             last_error: t.last_error(),
         },
-        position: t.position(),
+        position: state.commits.position(),
         newest_event_time: t.newest_event_ms().map(crate::event::format_ms),
         lag_seconds: t.lag_seconds(),
         events_per_second: t.events_per_second(),

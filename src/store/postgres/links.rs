@@ -14,7 +14,7 @@ use super::link_queries::{
 };
 use super::link_rollup::{RollupDay, RollupDim, RollupPlan, RollupQuery, RollupRows};
 use super::{LinkAction, PostgresStore, StoreError};
-use crate::telemetry::now_ms;
+use crate::clock::now_ms;
 
 fn params(values: &[SqlValue]) -> Vec<&(dyn ToSql + Sync)> {
     values

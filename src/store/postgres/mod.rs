@@ -33,7 +33,7 @@ use super::{
     Batch, HashtagEdit, IngestLease, LinkAction, LinkChangeRow, Op, PageEventRow, Store,
     StoreError, TableCount, WriteOutcome,
 };
-use crate::telemetry::now_ms;
+use crate::clock::now_ms;
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres/0001_init.sql")),

@@ -12,7 +12,7 @@ use super::link_queries::{
 };
 use super::link_rollup::{RollupDay, RollupDim, RollupPlan, RollupQuery, RollupRows};
 use super::{LinkAction, SqliteStore, StoreError};
-use crate::telemetry::now_ms;
+use crate::clock::now_ms;
 
 impl rusqlite::ToSql for SqlValue {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {

@@ -10,8 +10,7 @@
 //!    extension namespaces whose id and canonical name are fixed by the
 //!    extension itself and so are the same on every wiki;
 //! 3. otherwise the id as a decimal string (`"1198"`), WikiMon's rule for an
-//!    unknown namespace. We never guess: a wrong name is worse than a number
-//!    (Listen to Wikipedia issue #11).
+//!    unknown namespace. We never guess: a wrong name is worse than a number.
 //!
 //! Namespace 0 is always `"Main"`, as WikiMon sends it.
 //!

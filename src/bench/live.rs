@@ -25,8 +25,6 @@
 //! descriptors on both sides: the soft `ulimit -n` must exceed the count (the
 //! bench says so and stops when it does not).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -34,8 +32,9 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use tokio::sync::Mutex;
 
-use crate::bench::BenchError;
-use crate::live::hub::now_us;
+use super::child::ChildServer;
+use super::error::BenchError;
+use crate::clock::now_us;
 
 #[derive(Args, Debug, Clone)]
 pub struct LiveBenchArgs {
@@ -59,50 +58,14 @@ pub struct LiveBenchArgs {
     pub json: bool,
 }
 
-struct Child2 {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Child2 {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn spawn(args: &[&str]) -> Result<Child2, BenchError> {
-    let exe = std::env::current_exe()?;
-    let mut child = Command::new(exe)
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()?;
-    let stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| BenchError::Live("no stdout from the child".into()))?;
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(a) = line.strip_prefix("listening on http://") {
-                let _ = tx.send(a.trim().to_owned());
-            }
-        }
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(60))
-        .map_err(|_| BenchError::Live(format!("{args:?} did not start")))?;
-    Ok(Child2 { child, addr })
-}
-
-fn rss_mib(pid: u32) -> Option<f64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
+/// The server's `/api/live/stats`.
+async fn live_stats(addr: &str) -> Result<serde_json::Value, BenchError> {
+    reqwest::get(format!("http://{addr}/api/live/stats"))
+        .await
+        .map_err(|e| BenchError::Live(e.to_string()))?
+        .json()
+        .await
+        .map_err(|e| BenchError::Live(e.to_string()))
 }
 
 /// Latencies (µs) recorded by the readers while `recording` is set.
@@ -361,7 +324,7 @@ pub async fn run(args: LiveBenchArgs) -> Result<(), BenchError> {
     }
     let pace = format!("{}/s", args.rate);
     let rate = args.rate.to_string();
-    let replay = spawn(&[
+    let replay = ChildServer::start(&[
         "replay-server",
         "--listen",
         "127.0.0.1:0",
@@ -379,7 +342,7 @@ pub async fn run(args: LiveBenchArgs) -> Result<(), BenchError> {
     );
     let db = format!("sqlite:{}", dir.path().join("bench.db").display());
     let cap = (args.subscribers + args.fanout + args.stalled + 100).to_string();
-    let server = spawn(&[
+    let server = ChildServer::start(&[
         "run",
         "--upstream",
         &upstream,
@@ -394,10 +357,12 @@ pub async fn run(args: LiveBenchArgs) -> Result<(), BenchError> {
         "--live-max-per-ip",
         &cap,
     ])?;
-    let pid = server.child.id();
     let base = format!("ws://{}", server.addr);
-    let rss_idle = rss_mib(pid).unwrap_or(f64::NAN);
-    eprintln!("server pid {pid}, {rss_idle:.0} MiB resident before subscribers");
+    let rss_idle = server.rss_mib().unwrap_or(f64::NAN);
+    eprintln!(
+        "server pid {}, {rss_idle:.0} MiB resident before subscribers",
+        server.pid()
+    );
 
     // 1. Memory with many subscribers.
     let wikis = [
@@ -438,14 +403,9 @@ pub async fn run(args: LiveBenchArgs) -> Result<(), BenchError> {
     let handles = connect_many(urls, &rec, &recording, &stop).await;
     let connect_secs = t.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(10)).await;
-    let stats: serde_json::Value = reqwest::get(format!("http://{}/api/live/stats", server.addr))
-        .await
-        .map_err(|e| BenchError::Live(e.to_string()))?
-        .json()
-        .await
-        .map_err(|e| BenchError::Live(e.to_string()))?;
+    let stats = live_stats(&server.addr).await?;
     let held = stats["feed"]["subscribers"].as_u64().unwrap_or(0);
-    let rss_loaded = rss_mib(pid).unwrap_or(f64::NAN);
+    let rss_loaded = server.rss_mib().unwrap_or(f64::NAN);
     let received_many = rec.received.load(Ordering::Relaxed);
     let failed = rec.failed.load(Ordering::Relaxed);
     stop.cancel();
@@ -482,12 +442,7 @@ pub async fn run(args: LiveBenchArgs) -> Result<(), BenchError> {
     )
     .await?;
     eprintln!("{control:?}");
-    let stats: serde_json::Value = reqwest::get(format!("http://{}/api/live/stats", server.addr))
-        .await
-        .map_err(|e| BenchError::Live(e.to_string()))?
-        .json()
-        .await
-        .map_err(|e| BenchError::Live(e.to_string()))?;
+    let stats = live_stats(&server.addr).await?;
 
     println!("live feeds on 127.0.0.1, {} events/s fed", args.rate);
     println!(

@@ -1,12 +1,19 @@
 //! What the query benchmarks (`bench hashtags`, `bench links`) share: a
 //! deterministic generator for their synthetic data, the wikis that data is
-//! spread over, and the loop that times each endpoint over HTTP.
+//! spread over, the application served on loopback over a store, and the
+//! loop that times each endpoint over HTTP.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::bench::BenchError;
+use crate::commits::Commits;
+use crate::http::{AppState, Application};
+use crate::store::Store;
+use crate::telemetry::Telemetry;
+
+use super::error::BenchError;
 
 /// xorshift64*: deterministic and fast.
 pub(crate) struct Rng(pub(crate) u64);
@@ -132,4 +139,80 @@ pub(crate) async fn time_endpoints(
         latencies.push(l);
     }
     Ok(latencies)
+}
+
+/// Prints a latency table whose query column is `width` characters wide.
+pub(crate) fn print_latencies(width: usize, latencies: &[Latency]) {
+    println!(
+        "{:<width$} {:>9} {:>9} {:>9}",
+        "query", "p50 ms", "p95 ms", "max ms"
+    );
+    for l in latencies {
+        println!(
+            "{:<width$} {:>9.1} {:>9.1} {:>9.1}",
+            l.name, l.p50_ms, l.p95_ms, l.max_ms
+        );
+    }
+}
+
+/// The real HTTP application served on loopback over a bench's store.
+pub(crate) struct BenchApp {
+    pub(crate) client: reqwest::Client,
+    /// `http://127.0.0.1:PORT`.
+    pub(crate) base: String,
+    /// The commit bus the server's store-backed feeds wait on.
+    pub(crate) commits: Arc<Commits>,
+    stop: tokio_util::sync::CancellationToken,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl BenchApp {
+    /// Serves the application over `store` on a free loopback port.
+    pub(crate) async fn start(
+        store: &Arc<dyn Store>,
+        telemetry: Arc<Telemetry>,
+    ) -> Result<BenchApp, BenchError> {
+        let commits = Arc::new(Commits::new());
+        let app = Application::build(
+            "127.0.0.1:0".parse().map_err(std::io::Error::other)?,
+            AppState {
+                store: Arc::clone(store),
+                telemetry,
+                commits: Arc::clone(&commits),
+                upstream: "(bench)".into(),
+                links: Arc::new(crate::http::links::LinksConfig::default()),
+                live: crate::live::Hub::new(
+                    crate::live::LiveOptions::default(),
+                    Arc::new(crate::live::wikimon::WikimonContext::builtin()),
+                ),
+            },
+        )
+        .await?;
+        let addr = app.local_addr()?;
+        let stop = tokio_util::sync::CancellationToken::new();
+        let server = tokio::spawn(app.run(stop.clone()));
+        Ok(BenchApp {
+            client: reqwest::Client::new(),
+            base: format!("http://{addr}"),
+            commits,
+            stop,
+            server,
+        })
+    }
+
+    /// Stops the server and waits for it.
+    pub(crate) async fn stop(self) {
+        self.stop.cancel();
+        let _ = self.server.await;
+    }
+}
+
+/// Rows of `table` in the store (0 when it has none).
+pub(crate) async fn table_rows(store: &dyn Store, table: &str) -> Result<i64, BenchError> {
+    Ok(store
+        .table_counts()
+        .await?
+        .iter()
+        .find(|t| t.table == table)
+        .map_or(0, |t| t.rows))
 }

@@ -16,11 +16,12 @@ use std::time::Instant;
 use clap::Args;
 use serde::Serialize;
 
-use crate::bench_common::{Latency, Rng, WIKIS, time_endpoints};
+use super::common::{BenchApp, Latency, Rng, WIKIS, time_endpoints};
 use crate::extract::{EditorKind, Hashtag, hashtag_key};
-use crate::http::{AppState, Application};
 use crate::store::{self, HashtagEdit};
 use crate::telemetry::Telemetry;
+
+use super::error::BenchError;
 
 #[derive(Args, Debug, Clone)]
 pub struct HashtagBenchArgs {
@@ -159,7 +160,7 @@ async fn load_through_batches(
     store: &dyn store::Store,
     edits: impl Iterator<Item = store::HashtagEdit>,
     per_batch: usize,
-) -> Result<(u64, u64), crate::bench::BenchError> {
+) -> Result<(u64, u64), BenchError> {
     let (mut n_edits, mut n_uses) = (0u64, 0u64);
     let mut edits = edits.peekable();
     while edits.peek().is_some() {
@@ -180,7 +181,7 @@ async fn load_through_batches(
     Ok((n_edits, n_uses))
 }
 
-pub async fn run(args: HashtagBenchArgs) -> Result<HashtagBenchResult, crate::bench::BenchError> {
+pub async fn run(args: HashtagBenchArgs) -> Result<HashtagBenchResult, BenchError> {
     let dir = tempfile::tempdir()?;
     let db = args.db.clone().unwrap_or_default();
     let postgres = db.starts_with("postgres://") || db.starts_with("postgresql://");
@@ -212,7 +213,7 @@ pub async fn run(args: HashtagBenchArgs) -> Result<HashtagBenchResult, crate::be
         (existing_edits as u64, existing as u64)
     } else {
         let span_ms = 730 * 86_400_000_i64;
-        let start_ms = crate::telemetry::now_ms() - span_ms;
+        let start_ms = crate::clock::now_ms() - span_ms;
         let load_path = path.clone();
         let target = args.uses;
         let edits = move || {
@@ -237,33 +238,15 @@ pub async fn run(args: HashtagBenchArgs) -> Result<HashtagBenchResult, crate::be
                 store::bulk_load_hashtag_edits(&load_path, edits(), 50_000)
             })
             .await
-            .map_err(|e| crate::bench::BenchError::Ingest(e.to_string()))??
+            .map_err(|e| BenchError::Ingest(e.to_string()))??
         }
     };
     let load_seconds = t.elapsed().as_secs_f64();
     eprintln!("loaded {edits} edits, {uses} uses in {load_seconds:.1} s");
 
     // 2. Serve the application on loopback.
-    let telemetry = Arc::new(Telemetry::new());
-    let app = Application::build(
-        "127.0.0.1:0".parse().map_err(std::io::Error::other)?,
-        AppState {
-            store: Arc::clone(&store),
-            telemetry,
-            upstream: "(bench)".into(),
-            links: Arc::new(crate::http::links::LinksConfig::default()),
-            live: crate::live::Hub::new(
-                crate::live::LiveOptions::default(),
-                Arc::new(crate::live::wikimon::WikimonContext::builtin()),
-            ),
-        },
-    )
-    .await?;
-    let addr = app.local_addr()?;
-    let stop = tokio_util::sync::CancellationToken::new();
-    let server = tokio::spawn(app.run(stop.clone()));
-    let client = reqwest::Client::new();
-    let base = format!("http://{addr}");
+    let app = BenchApp::start(&store, Arc::new(Telemetry::new())).await?;
+    let (client, base) = (&app.client, app.base.as_str());
 
     let tag = "1lib1ref";
     let stats: serde_json::Value = client
@@ -360,7 +343,7 @@ pub async fn run(args: HashtagBenchArgs) -> Result<HashtagBenchResult, crate::be
         ("home page", "/".to_owned()),
     ];
     let latencies =
-        time_endpoints(&client, &base, endpoints, args.requests, args.budget_secs).await?;
+        time_endpoints(client, base, endpoints, args.requests, args.budget_secs).await?;
 
     // 3. CSV export of the whole campaign, streamed.
     let rss_before = peak_rss_mb();
@@ -377,8 +360,7 @@ pub async fn run(args: HashtagBenchArgs) -> Result<HashtagBenchResult, crate::be
     }
     let csv_seconds = t.elapsed().as_secs_f64();
     let rss_after = peak_rss_mb();
-    stop.cancel();
-    let _ = server.await;
+    app.stop().await;
     Ok(HashtagBenchResult {
         uses,
         edits,
@@ -396,7 +378,7 @@ pub async fn run(args: HashtagBenchArgs) -> Result<HashtagBenchResult, crate::be
 }
 
 fn days_ago(n: i64) -> String {
-    crate::event::format_ms(crate::telemetry::now_ms() - n * 86_400_000)
+    crate::event::format_ms(crate::clock::now_ms() - n * 86_400_000)
         .get(..10)
         .unwrap_or_default()
         .to_owned()
@@ -409,16 +391,7 @@ pub fn print(r: &HashtagBenchResult) {
         "campaign #{:<17} {:>12} edits",
         r.campaign_tag, r.campaign_edits
     );
-    println!(
-        "{:<30} {:>9} {:>9} {:>9}",
-        "query", "p50 ms", "p95 ms", "max ms"
-    );
-    for l in &r.latencies {
-        println!(
-            "{:<30} {:>9.1} {:>9.1} {:>9.1}",
-            l.name, l.p50_ms, l.p95_ms, l.max_ms
-        );
-    }
+    super::common::print_latencies(30, &r.latencies);
     println!(
         "CSV export                  {:>12.1} MB/s ({} rows, {:.0} MB in {:.1} s; peak RSS {:.0} → {:.0} MB)",
         r.csv_mb_per_sec,

@@ -1,44 +1,28 @@
-//! `wikiwatch bench`: measured throughput, both sides of every ratio in one run.
+//! `wikiwatch bench ingest`: measured throughput, both sides of every ratio
+//! in one run.
 //!
-//! `bench ingest` generates a deterministic synthetic stream, measures how fast
+//! It generates a deterministic synthetic stream, measures how fast
 //! serde_json alone parses its bytes, then serves the same events from the
 //! replay server on loopback and ingests them end to end (HTTP, SSE parsing,
 //! decoding, extraction, batching, SQLite or PostgreSQL commits) with the same
-//! code `wikiwatch run` uses. Results go to stdout as a table and, with
-//! `--json`, as one JSON object.
+//! code `wikiwatch run` uses.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use clap::{Args, Subcommand};
+use clap::Args;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::RunArgs;
 use crate::ingest::{self, IngestOptions};
+use crate::replay::synth::{SYNTH_START_MS, Synth};
 use crate::replay::{self, Corpus, Pace, ReplayOptions};
 use crate::store;
-use crate::synth::Synth;
 use crate::telemetry::Telemetry;
 
-#[derive(Args, Debug, Clone)]
-pub struct BenchArgs {
-    #[command(subcommand)]
-    pub what: BenchKind,
-}
-
-#[derive(Subcommand, Debug, Clone)]
-pub enum BenchKind {
-    /// End-to-end ingest of a synthetic stream beside the raw JSON parse rate.
-    Ingest(IngestBenchArgs),
-    /// Hashtag query latency and CSV export rate over N synthetic uses.
-    Hashtags(crate::bench_hashtags::HashtagBenchArgs),
-    /// Live feeds: memory with 10,000 subscribers, fan-out latency, stalled clients.
-    Live(crate::bench_live::LiveBenchArgs),
-    /// External-link query latency and live feed latency over N synthetic link events.
-    Links(crate::bench_links::LinkBenchArgs),
-}
+use super::error::BenchError;
 
 #[derive(Args, Debug, Clone)]
 pub struct IngestBenchArgs {
@@ -57,20 +41,6 @@ pub struct IngestBenchArgs {
     /// Print the result as one JSON object too.
     #[arg(long)]
     pub json: bool,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum BenchError {
-    #[error(transparent)]
-    Store(#[from] store::StoreError),
-    #[error(transparent)]
-    Config(#[from] crate::config::ConfigError),
-    #[error(transparent)]
-    Io(#[from] std::io::Error),
-    #[error("ingest stopped early: {0}")]
-    Ingest(String),
-    #[error("live bench: {0}")]
-    Live(String),
 }
 
 #[derive(Debug, Serialize)]
@@ -103,80 +73,52 @@ fn rate(n: u64, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64().max(1e-9)
 }
 
-pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
-    match args.what {
-        BenchKind::Live(a) => crate::bench_live::run(a).await,
-        BenchKind::Hashtags(a) => {
-            let json = a.json;
-            let r = crate::bench_hashtags::run(a).await?;
-            crate::bench_hashtags::print(&r);
-            if json {
-                println!("{}", serde_json::to_string(&r).unwrap_or_default());
-            }
-            Ok(())
-        }
-        BenchKind::Links(a) => {
-            let json = a.json;
-            let r = crate::bench_links::run(a).await?;
-            crate::bench_links::print(&r);
-            if json {
-                println!("{}", serde_json::to_string(&r).unwrap_or_default());
-            }
-            Ok(())
-        }
-        BenchKind::Ingest(a) => {
-            let json = a.json;
-            let r = ingest_bench(a).await?;
-            println!("events                      {:>12}", r.events);
-            println!("bytes of JSON               {:>12}", r.bytes);
-            println!("backend                     {:>12}", r.backend);
-            println!(
-                "raw parse, IgnoredAny       {:>12.0} events/s",
-                r.parse_ignored_per_sec
-            );
-            println!(
-                "raw parse, serde_json::Value{:>12.0} events/s",
-                r.parse_value_per_sec
-            );
-            println!(
-                "raw parse, typed RawEvent   {:>12.0} events/s",
-                r.parse_typed_per_sec
-            );
-            println!(
-                "pipeline alone (no I/O)     {:>12.0} events/s",
-                r.pipeline_per_sec
-            );
-            println!(
-                "end-to-end ingest           {:>12.0} events/s ({:.2} s)",
-                r.ingest_per_sec, r.ingest_seconds
-            );
-            println!(
-                "ingest / parse to Value     {:>12.1} %",
-                r.ingest_vs_raw_parse * 100.0
-            );
-            println!(
-                "ingest / IgnoredAny         {:>12.1} %",
-                r.ingest_vs_validate_only * 100.0
-            );
-            println!(
-                "store busy                  {:>12.1} % of the ingest time",
-                r.store_busy * 100.0
-            );
-            for row in &r.rows {
-                println!("rows {:<22} {:>12}", row.table, row.rows);
-            }
-            if json {
-                println!("{}", serde_json::to_string(&r).unwrap_or_default());
-            }
-            Ok(())
-        }
+/// The report `bench ingest` prints.
+pub fn print(r: &IngestBenchResult) {
+    println!("events                      {:>12}", r.events);
+    println!("bytes of JSON               {:>12}", r.bytes);
+    println!("backend                     {:>12}", r.backend);
+    println!(
+        "raw parse, IgnoredAny       {:>12.0} events/s",
+        r.parse_ignored_per_sec
+    );
+    println!(
+        "raw parse, serde_json::Value{:>12.0} events/s",
+        r.parse_value_per_sec
+    );
+    println!(
+        "raw parse, typed RawEvent   {:>12.0} events/s",
+        r.parse_typed_per_sec
+    );
+    println!(
+        "pipeline alone (no I/O)     {:>12.0} events/s",
+        r.pipeline_per_sec
+    );
+    println!(
+        "end-to-end ingest           {:>12.0} events/s ({:.2} s)",
+        r.ingest_per_sec, r.ingest_seconds
+    );
+    println!(
+        "ingest / parse to Value     {:>12.1} %",
+        r.ingest_vs_raw_parse * 100.0
+    );
+    println!(
+        "ingest / IgnoredAny         {:>12.1} %",
+        r.ingest_vs_validate_only * 100.0
+    );
+    println!(
+        "store busy                  {:>12.1} % of the ingest time",
+        r.store_busy * 100.0
+    );
+    for row in &r.rows {
+        println!("rows {:<22} {:>12}", row.table, row.rows);
     }
 }
 
-pub async fn ingest_bench(args: IngestBenchArgs) -> Result<IngestBenchResult, BenchError> {
+pub async fn run(args: IngestBenchArgs) -> Result<IngestBenchResult, BenchError> {
     // 1. The stream, generated once and held in memory.
     let started = Instant::now();
-    let synth = Synth::new(args.seed, 1_767_225_600_000, 1000.0);
+    let synth = Synth::new(args.seed, SYNTH_START_MS, 1000.0);
     let mut text = String::new();
     for ev in synth.iter(0..args.events) {
         text.push_str(&ev.json);
@@ -273,6 +215,7 @@ pub async fn ingest_bench(args: IngestBenchArgs) -> Result<IngestBenchResult, Be
         IngestOptions::from_settings(&settings),
         Arc::clone(&store),
         Arc::clone(&telemetry),
+        Arc::new(crate::commits::Commits::new()),
         ingest_stop.clone(),
         None,
     ));

@@ -18,12 +18,13 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use serde::Serialize;
 
-use crate::bench_common::{Latency, Rng, WIKIS, percentile, time_endpoints};
+use super::common::{BenchApp, Latency, Rng, WIKIS, percentile, table_rows, time_endpoints};
 use crate::event::Performer;
 use crate::extract::{self, LinkRules};
-use crate::http::{AppState, Application};
 use crate::store::{self, Batch, LinkAction, LinkChangeRow, Op, Provenance, Store};
 use crate::telemetry::Telemetry;
+
+use super::error::BenchError;
 
 #[derive(Args, Debug, Clone)]
 pub struct LinkBenchArgs {
@@ -99,7 +100,7 @@ impl Generator {
             rng: Rng(0x51f1_5eed_1234_5678),
             rules: LinkRules::default(),
             recent: Vec::with_capacity(4096),
-            start_ms: crate::telemetry::now_ms() - span_ms,
+            start_ms: crate::clock::now_ms() - span_ms,
             span_ms,
             total: total.max(1),
         }
@@ -212,8 +213,8 @@ impl Generator {
     }
 }
 
-fn io(e: impl std::fmt::Display) -> crate::bench::BenchError {
-    crate::bench::BenchError::Ingest(e.to_string())
+fn io(e: impl std::fmt::Display) -> BenchError {
+    BenchError::Ingest(e.to_string())
 }
 
 /// One link event on the feed's own domain, for the latency probe.
@@ -225,7 +226,7 @@ fn probe(i: u64) -> Batch {
         position: None,
         events: 1,
         ops: vec![Op::Link(Box::new(LinkChangeRow {
-            meta_id: format!("bench-probe-{i}-{}", crate::telemetry::now_ms()),
+            meta_id: format!("bench-probe-{i}-{}", crate::clock::now_ms()),
             action: LinkAction::Added,
             wiki: "enwiki".into(),
             wiki_domain: "en.wikipedia.org".into(),
@@ -234,7 +235,7 @@ fn probe(i: u64) -> Batch {
             page_namespace: 0,
             rev_id: None,
             performer: None,
-            time_ms: crate::telemetry::now_ms(),
+            time_ms: crate::clock::now_ms(),
             rhost: link.host.as_deref().map(extract::reversed_host),
             target: link.url.clone(),
             link,
@@ -245,10 +246,7 @@ fn probe(i: u64) -> Batch {
     }
 }
 
-async fn get_json(
-    client: &reqwest::Client,
-    url: &str,
-) -> Result<serde_json::Value, crate::bench::BenchError> {
+async fn get_json(client: &reqwest::Client, url: &str) -> Result<serde_json::Value, BenchError> {
     client
         .get(url)
         .send()
@@ -259,7 +257,7 @@ async fn get_json(
         .map_err(io)
 }
 
-pub async fn run(args: LinkBenchArgs) -> Result<LinkBenchResult, crate::bench::BenchError> {
+pub async fn run(args: LinkBenchArgs) -> Result<LinkBenchResult, BenchError> {
     let dir = tempfile::tempdir()?;
     let url = match &args.db {
         Some(d) if d.contains("://") || d.starts_with("sqlite:") => d.clone(),
@@ -267,12 +265,7 @@ pub async fn run(args: LinkBenchArgs) -> Result<LinkBenchResult, crate::bench::B
         None => format!("sqlite:{}", dir.path().join("links-bench.db").display()),
     };
     let store: Arc<dyn Store> = store::open(&url).await?;
-    let existing = store
-        .table_counts()
-        .await?
-        .iter()
-        .find(|t| t.table == "link_events")
-        .map_or(0, |t| t.rows);
+    let existing = table_rows(store.as_ref(), "link_events").await?;
 
     // 1. Load, through the store's own batch writes.
     let t = Instant::now();
@@ -301,43 +294,21 @@ pub async fn run(args: LinkBenchArgs) -> Result<LinkBenchResult, crate::bench::B
         }
     }
     let load_seconds = t.elapsed().as_secs_f64();
-    let events = store
-        .table_counts()
-        .await?
-        .iter()
-        .find(|t| t.table == "link_events")
-        .map_or(0, |t| t.rows);
+    let events = table_rows(store.as_ref(), "link_events").await?;
     eprintln!("{events} link events; load {load_seconds:.1} s");
 
     // 2. Serve the application on loopback.
     let telemetry = Arc::new(Telemetry::new());
-    let app = Application::build(
-        "127.0.0.1:0".parse().map_err(std::io::Error::other)?,
-        AppState {
-            store: Arc::clone(&store),
-            telemetry: Arc::clone(&telemetry),
-            upstream: "(bench)".into(),
-            links: Arc::new(crate::http::links::LinksConfig::default()),
-            live: crate::live::Hub::new(
-                crate::live::LiveOptions::default(),
-                Arc::new(crate::live::wikimon::WikimonContext::builtin()),
-            ),
-        },
-    )
-    .await?;
-    let addr = app.local_addr()?;
-    let stop = tokio_util::sync::CancellationToken::new();
-    let server = tokio::spawn(app.run(stop.clone()));
-    let client = reqwest::Client::new();
-    let base = format!("http://{addr}");
+    let app = BenchApp::start(&store, Arc::clone(&telemetry)).await?;
+    let (client, base) = (&app.client, app.base.as_str());
 
     let count = |v: &serde_json::Value| {
         v["added"].as_i64().unwrap_or(0) + v["removed"].as_i64().unwrap_or(0)
     };
     let all = "provenance=all";
-    let large = get_json(&client, &format!("{base}/api/links/domains/{LARGE}?{all}")).await?;
-    let small = get_json(&client, &format!("{base}/api/links/domains/{SMALL}?{all}")).await?;
-    let top_user = get_json(&client, &format!("{base}/api/links/top?by=user&window=all"))
+    let large = get_json(client, &format!("{base}/api/links/domains/{LARGE}?{all}")).await?;
+    let small = get_json(client, &format!("{base}/api/links/domains/{SMALL}?{all}")).await?;
+    let top_user = get_json(client, &format!("{base}/api/links/top?by=user&window=all"))
         .await
         .ok()
         .and_then(|v| {
@@ -384,7 +355,7 @@ pub async fn run(args: LinkBenchArgs) -> Result<LinkBenchResult, crate::bench::B
         ),
     ];
     let latencies =
-        time_endpoints(&client, &base, endpoints, args.requests, args.budget_secs).await?;
+        time_endpoints(client, base, endpoints, args.requests, args.budget_secs).await?;
 
     // 3. Live feed: commit one event at a time, as the ingest writer does
     // (write, then announce), and time it to the subscriber.
@@ -411,7 +382,7 @@ pub async fn run(args: LinkBenchArgs) -> Result<LinkBenchResult, crate::bench::B
         let t0 = Instant::now();
         store.write_batch(Arc::new(probe(i))).await?;
         let committed = Instant::now();
-        telemetry.notify_commit();
+        app.commits.committed(None);
         let got = tokio::time::timeout(Duration::from_secs(10), rx.recv())
             .await
             .map_err(|_| io("the feed sent nothing within 10 s"))?
@@ -422,8 +393,7 @@ pub async fn run(args: LinkBenchArgs) -> Result<LinkBenchResult, crate::bench::B
     reader.abort();
     total.sort_by(f64::total_cmp);
     after_commit.sort_by(f64::total_cmp);
-    stop.cancel();
-    let _ = server.await;
+    app.stop().await;
     Ok(LinkBenchResult {
         backend: store.backend(),
         events,
@@ -461,16 +431,7 @@ pub fn print(r: &LinkBenchResult) {
         "small domain {:<14} {:>12} events",
         r.small_domain, r.small_domain_events
     );
-    println!(
-        "{:<40} {:>9} {:>9} {:>9}",
-        "query", "p50 ms", "p95 ms", "max ms"
-    );
-    for l in &r.latencies {
-        println!(
-            "{:<40} {:>9.1} {:>9.1} {:>9.1}",
-            l.name, l.p50_ms, l.p95_ms, l.max_ms
-        );
-    }
+    super::common::print_latencies(40, &r.latencies);
     println!(
         "live feed, batch → subscriber ({} msgs)  p50 {:.2} ms  p99 {:.2} ms",
         r.feed_messages, r.feed_p50_ms, r.feed_p99_ms
