@@ -19,8 +19,8 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use tokio_util::sync::CancellationToken;
 
+use super::query::{MediaCheck, MediaFlags};
 use crate::store::Store;
-use crate::store::hashtag_queries::{MediaCheck, MediaFlags};
 
 #[derive(Debug, Clone)]
 pub struct MediaOptions {

@@ -27,7 +27,8 @@ use serde_json::{Value, json};
 
 use super::links::{Params, parse_filter};
 use super::{ApiError, AppState};
-use crate::store::link_queries::{LinkEventRow, LinkFilter};
+use crate::links::filter::LinkFilter;
+use crate::links::report::LinkEventRow;
 
 /// How often a feed reads the store when no commit is announced.
 const POLL: Duration = Duration::from_secs(1);

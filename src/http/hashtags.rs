@@ -23,10 +23,11 @@ use serde_json::json;
 
 use super::{ApiError, AppState};
 use crate::extract::hashtag_key;
-use crate::store::hashtag_queries::{
-    CHANGE_TYPES, Cursor, DayCount, EditRow, HashtagQueries, HashtagQuery, HashtagStats,
-    MediaFilter, RowEncoder, TagInfo, TagMode, TagOrder, TopBy, TopRow, TrendingRow, WikiFilter,
+use crate::hashtags::query::{
+    CHANGE_TYPES, Cursor, DayCount, EditRow, HashtagQuery, HashtagStats, MediaFilter, RowEncoder,
+    TagInfo, TagMode, TagOrder, TopBy, TopRow, TrendingRow, WikiFilter,
 };
+use crate::store::HashtagQueries;
 use crate::store::{Store, StoreError};
 
 const DAY_MS: i64 = 86_400_000;

@@ -1,7 +1,7 @@
 //! The external-link API (`/api/links/…`), its exports (CSV, NDJSON,
 //! streamed page by page with keyset pagination, so memory stays flat) and
 //! the collections admin API. Every view runs on the one query engine in
-//! [`crate::store::link_queries`].
+//! [`crate::store::links`].
 
 use std::sync::Arc;
 
@@ -14,11 +14,11 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{ApiError, AppState};
-use crate::store::Store;
-use crate::store::link_queries::{
-    CollectionDef, Cursor, InvalidParam, LinkEventRow, LinkFilter, LinkMatch, LinkReport,
-    Provenance, TopBy, TopRow, Tristate, UserDomainRow, parse_action,
+use crate::links::filter::{
+    CollectionDef, InvalidParam, LinkFilter, LinkMatch, Provenance, Tristate, parse_action,
 };
+use crate::links::report::{Cursor, LinkEventRow, LinkReport, TopBy, TopRow, UserDomainRow};
+use crate::store::Store;
 
 /// Link settings from the configuration.
 #[derive(Debug, Clone, Default)]
@@ -618,7 +618,7 @@ pub struct ReportView {
     pub top_users: Vec<TopRow>,
     pub top_wikis: Vec<TopRow>,
     pub top_pages: Vec<TopRow>,
-    pub signals: crate::store::link_queries::SpamSignals,
+    pub signals: crate::links::report::SpamSignals,
     pub latest: Vec<LinkEventRow>,
     /// `rollups` or `log`: whether the per-domain rollups answered.
     pub computed_from: &'static str,

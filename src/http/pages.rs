@@ -27,7 +27,7 @@ pub fn ingest_note(state: &AppState) -> Option<String> {
 #[template(path = "home.html")]
 struct Home {
     ingest_note: Option<String>,
-    trending: Vec<crate::store::hashtag_queries::TrendingRow>,
+    trending: Vec<crate::hashtags::query::TrendingRow>,
     status: Status,
     lag: String,
 }

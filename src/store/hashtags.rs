@@ -245,7 +245,9 @@ pub fn matching(
 fn tags_column(d: Dialect) -> &'static str {
     match d {
         // The (edit_id, tag_key) primary key gives the key order.
-        Dialect::Sqlite => "(SELECT group_concat(t.tag, ' ') FROM hashtag_uses t WHERE t.edit_id = e.id)",
+        Dialect::Sqlite => {
+            "(SELECT group_concat(t.tag, ' ') FROM hashtag_uses t WHERE t.edit_id = e.id)"
+        }
         Dialect::Postgres => {
             "(SELECT string_agg(t.tag, ' ' ORDER BY t.tag_key COLLATE \"C\") FROM hashtag_uses t WHERE t.edit_id = e.id)"
         }
@@ -435,7 +437,7 @@ pub fn trending_sql(d: Dialect, until_ms: i64, window_ms: i64, limit: usize) -> 
 }
 
 /// The `ORDER BY` of the vocabulary query.
-fn tag_order_sql(order: TagOrder) -> &'static str {
+pub fn tag_order_sql(order: TagOrder) -> &'static str {
     match order {
         TagOrder::Uses => "uses DESC, tag_key",
         TagOrder::Key => "tag_key",

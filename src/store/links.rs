@@ -179,11 +179,7 @@ pub fn where_sql(f: &LinkFilter, b: &mut SqlBuilder, col: &str) -> Vec<String> {
         conds.push(format!("{col}.action IN ({})", list.join(", ")));
     }
     if !f.provenances.is_empty() {
-        let list: Vec<String> = f
-            .provenances
-            .iter()
-            .map(|p| b.text(p.as_str()))
-            .collect();
+        let list: Vec<String> = f.provenances.iter().map(|p| b.text(p.as_str())).collect();
         conds.push(format!("{col}.provenance IN ({})", list.join(", ")));
     }
     if !f.users.is_empty() {
@@ -196,11 +192,7 @@ pub fn where_sql(f: &LinkFilter, b: &mut SqlBuilder, col: &str) -> Vec<String> {
         Tristate::Only => conds.push(format!("{col}.performer_bot = 1")),
     }
     if !f.editor_kinds.is_empty() {
-        let list: Vec<String> = f
-            .editor_kinds
-            .iter()
-            .map(|k| b.text(k.as_str()))
-            .collect();
+        let list: Vec<String> = f.editor_kinds.iter().map(|k| b.text(k.as_str())).collect();
         conds.push(format!("{col}.editor_kind IN ({})", list.join(", ")));
     }
     if let Some(d) = f.min_account_age_days {
@@ -648,7 +640,7 @@ impl RollupSql<'_> {
             Tristate::Only => " AND wrapped = 1".into(),
         };
         b.query(format!(
-                "SELECT CAST(COALESCE(SUM(present), 0) AS BIGINT) FROM link_domain_present
+            "SELECT CAST(COALESCE(SUM(present), 0) AS BIGINT) FROM link_domain_present
                  WHERE domain = {d}{wrapped}"
         ))
     }
@@ -686,7 +678,10 @@ mod tests {
         };
         f.provenances = vec![Provenance::Edit];
         let plan = RollupPlan::for_filter(&f).expect("plan");
-        let sql = RollupSql { plan: &plan, dialect: Dialect::Sqlite };
+        let sql = RollupSql {
+            plan: &plan,
+            dialect: Dialect::Sqlite,
+        };
         let q = sql.top(RollupDim::Page, 10);
         assert!(q.sql.contains(
             "ORDER BY (a0 + a1) DESC, (a0 + a1 - r0 - r1) DESC, substr(key, 1, 200), key, wiki"
@@ -694,7 +689,14 @@ mod tests {
         assert!(!q.sql.contains("GROUP BY"));
         f.provenances.push(Provenance::Propagated);
         let plan = RollupPlan::for_filter(&f).expect("plan");
-        let sql = RollupSql { plan: &plan, dialect: Dialect::Sqlite };
-        assert!(sql.top(RollupDim::Page, 10).sql.contains("GROUP BY key, wiki"));
+        let sql = RollupSql {
+            plan: &plan,
+            dialect: Dialect::Sqlite,
+        };
+        assert!(
+            sql.top(RollupDim::Page, 10)
+                .sql
+                .contains("GROUP BY key, wiki")
+        );
     }
 }

@@ -15,11 +15,12 @@ use async_trait::async_trait;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, Transaction};
 
-use super::hashtag_queries::{
-    Cursor, DayCount, EditPage, EditRow, HashtagQueries, HashtagQuery, HashtagStats, MediaCheck,
-    MediaFlags, TagInfo, TagMode, TagOrder, TopBy, TopRow, TrendingRow, WikiFilter,
-};
 use super::{HashtagEdit, PostgresStore, StoreError};
+use crate::hashtags::query::{
+    Cursor, DayCount, EditPage, EditRow, HashtagQuery, HashtagStats, MediaCheck, MediaFlags,
+    TagInfo, TagMode, TagOrder, TopBy, TopRow, TrendingRow, WikiFilter,
+};
+use crate::store::hashtags::{HashtagQueries, tag_order_sql};
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -515,7 +516,7 @@ impl HashtagQueries for PostgresStore {
         limit: usize,
     ) -> Result<Vec<TagInfo>, StoreError> {
         // tag_key is COLLATE "C" (migration 0002): byte order, as in SQLite.
-        let order_by = order.sql();
+        let order_by = tag_order_sql(order);
         let (filter, values) = if prefix.is_empty() {
             (String::new(), vec![Val::Int(limit as i64)])
         } else {

@@ -5,26 +5,17 @@
 
 use async_trait::async_trait;
 use tokio_postgres::Row;
-use tokio_postgres::types::ToSql;
 
-use super::link_queries::{
-    CollectionDef, Cursor, DayCount, EVENT_COLUMNS, LinkEventRow, LinkFilter, LinkQueries,
-    LinkReport, Placeholders, SpamSignals, SqlBuilder, SqlValue, TopBy, TopRow, UserDomainRow,
-    where_clause,
-};
-use super::link_rollup::{RollupDay, RollupDim, RollupPlan, RollupQuery, RollupRows};
 use super::{LinkAction, PostgresStore, StoreError};
 use crate::clock::now_ms;
-
-fn params(values: &[SqlValue]) -> Vec<&(dyn ToSql + Sync)> {
-    values
-        .iter()
-        .map(|v| match v {
-            SqlValue::Int(n) => n as &(dyn ToSql + Sync),
-            SqlValue::Text(s) => s as &(dyn ToSql + Sync),
-        })
-        .collect()
-}
+use crate::links::filter::{CollectionDef, LinkFilter};
+use crate::links::report::{
+    Cursor, DayCount, LinkEventRow, LinkReport, RollupDay, RollupRows, SpamSignals, TopBy, TopRow,
+    UserDomainRow,
+};
+use crate::links::rollup::{RollupDim, RollupPlan};
+use crate::store::links::{EVENT_COLUMNS, LinkQueries, RollupSql, match_sql, where_sql};
+use crate::store::sql::{Dialect, Query, SqlBuilder, SqlValue, pg_params, where_clause};
 
 /// A row of `key, wiki, added, removed`.
 fn top_row(r: &Row) -> TopRow {
@@ -68,21 +59,25 @@ const ADDED: &str = "SUM(CASE WHEN le.action IN ('added', 'page_restored') THEN 
 const REMOVED: &str = "SUM(CASE WHEN le.action IN ('removed', 'page_deleted') THEN 1 ELSE 0 END)";
 
 impl PostgresStore {
-    async fn rollup_rows(&self, q: RollupQuery) -> Result<Vec<Row>, StoreError> {
+    async fn rollup_rows(&self, q: Query) -> Result<Vec<Row>, StoreError> {
         self.query_rows(&q.sql, &q.params).await
     }
 
-    async fn rollup_top(&self, q: RollupQuery) -> Result<Vec<TopRow>, StoreError> {
+    async fn rollup_top(&self, q: Query) -> Result<Vec<TopRow>, StoreError> {
         Ok(self.rollup_rows(q).await?.iter().map(top_row).collect())
     }
 
-    async fn rollup_count(&self, q: RollupQuery) -> Result<i64, StoreError> {
+    async fn rollup_count(&self, q: Query) -> Result<i64, StoreError> {
         Ok(self.rollup_rows(q).await?.first().map_or(0, |r| r.get(0)))
     }
 
     /// A domain report from the rollups (see [`RollupPlan`]), its queries
     /// run at once on pooled connections.
     async fn rollup_report(&self, plan: &RollupPlan, top: usize) -> Result<LinkReport, StoreError> {
+        let plan = RollupSql {
+            plan,
+            dialect: Dialect::Postgres,
+        };
         let (days, top_users, top_wikis, top_pages, adders, adder_wikis, top_adder, present) = tokio::try_join!(
             self.rollup_rows(plan.days()),
             self.rollup_top(plan.top(RollupDim::User, top)),
@@ -122,7 +117,7 @@ impl PostgresStore {
     async fn query_rows(&self, sql: &str, values: &[SqlValue]) -> Result<Vec<Row>, StoreError> {
         let client = self.client().await?;
         client
-            .query(sql, &params(values))
+            .query(sql, &pg_params(values))
             .await
             .map_err(|e| self.err(e))
     }
@@ -133,8 +128,8 @@ impl PostgresStore {
         by: TopBy,
         limit: usize,
     ) -> Result<Vec<TopRow>, StoreError> {
-        let mut b = SqlBuilder::new(Placeholders::Postgres);
-        let mut conds = filter.where_sql(&mut b, "le");
+        let mut b = SqlBuilder::new(Dialect::Postgres);
+        let mut conds = where_sql(filter, &mut b, "le");
         let (key, wiki, group) = match by {
             TopBy::Domain => {
                 conds.push("le.domain IS NOT NULL".into());
@@ -166,8 +161,8 @@ impl PostgresStore {
     async fn signals(&self, filter: &LinkFilter) -> Result<SpamSignals, StoreError> {
         let mut f = filter.clone();
         f.actions = vec![LinkAction::Added];
-        let mut b = SqlBuilder::new(Placeholders::Postgres);
-        let conds = f.where_sql(&mut b, "le");
+        let mut b = SqlBuilder::new(Dialect::Postgres);
+        let conds = where_sql(&f, &mut b, "le");
         let week = b.int(7 * 86_400_000);
         let sql = format!(
             "SELECT COUNT(*), COUNT(DISTINCT le.performer), COUNT(DISTINCT le.wiki),
@@ -209,8 +204,8 @@ impl LinkQueries for PostgresStore {
         cursor: Option<Cursor>,
         limit: usize,
     ) -> Result<Vec<LinkEventRow>, StoreError> {
-        let mut b = SqlBuilder::new(Placeholders::Postgres);
-        let mut conds = filter.where_sql(&mut b, "le");
+        let mut b = SqlBuilder::new(Dialect::Postgres);
+        let mut conds = where_sql(filter, &mut b, "le");
         if let Some(cur) = cursor {
             let t = b.int(cur.time_ms);
             let i = b.int(cur.id);
@@ -238,8 +233,8 @@ impl LinkQueries for PostgresStore {
         limit: usize,
         first_seen_only: bool,
     ) -> Result<Vec<LinkEventRow>, StoreError> {
-        let mut b = SqlBuilder::new(Placeholders::Postgres);
-        let mut conds = filter.where_sql(&mut b, "le");
+        let mut b = SqlBuilder::new(Dialect::Postgres);
+        let mut conds = where_sql(filter, &mut b, "le");
         conds.push(format!("le.id > {}", b.int(after_id)));
         if first_seen_only {
             conds.push("le.action = 'added'".into());
@@ -285,18 +280,18 @@ impl LinkQueries for PostgresStore {
     }
 
     async fn link_report(&self, filter: &LinkFilter, top: usize) -> Result<LinkReport, StoreError> {
-        if let Some(plan) = RollupPlan::for_filter(filter, Placeholders::Postgres) {
+        if let Some(plan) = RollupPlan::for_filter(filter) {
             return self.rollup_report(&plan, top).await;
         }
-        let mut b = SqlBuilder::new(Placeholders::Postgres);
-        let conds = filter.where_sql(&mut b, "le");
+        let mut b = SqlBuilder::new(Dialect::Postgres);
+        let conds = where_sql(filter, &mut b, "le");
         let sql = format!(
             "SELECT le.time_ms / 86400000 AS d, {ADDED}, {REMOVED}, MIN(le.time_ms), MAX(le.time_ms)
              FROM link_events le {} GROUP BY d ORDER BY d",
             where_clause(&conds)
         );
-        let mut pb = SqlBuilder::new(Placeholders::Postgres);
-        let mut pconds = filter.match_sql(&mut pb, "le");
+        let mut pb = SqlBuilder::new(Dialect::Postgres);
+        let mut pconds = match_sql(filter, &mut pb, "le");
         pconds.push("pl.deleted = 0".into());
         let psql = format!(
             "SELECT COUNT(*) FROM page_links pl JOIN link_events le ON le.id = pl.last_event_id {}",
@@ -357,8 +352,8 @@ impl LinkQueries for PostgresStore {
         &self,
         filter: &LinkFilter,
     ) -> Result<Vec<UserDomainRow>, StoreError> {
-        let mut b = SqlBuilder::new(Placeholders::Postgres);
-        let conds = filter.where_sql(&mut b, "le");
+        let mut b = SqlBuilder::new(Dialect::Postgres);
+        let conds = where_sql(filter, &mut b, "le");
         let sql = format!(
             "SELECT le.wiki, le.domain, {ADDED} AS a, {REMOVED}, MIN(le.time_ms), MAX(le.time_ms)
              FROM link_events le {} GROUP BY le.wiki, le.domain ORDER BY a DESC, le.wiki, le.domain",

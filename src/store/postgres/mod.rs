@@ -18,6 +18,10 @@
 //! (`disable`, `prefer` — the default, as in libpq —, `require`, `verify-ca`,
 //! `verify-full`) with `sslrootcert`; see `postgres_tls.rs`.
 
+mod hashtags;
+mod links;
+mod tls;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -28,30 +32,36 @@ use tokio_postgres::types::Type;
 use tokio_postgres::{NoTls, Row, Transaction};
 use tokio_util::sync::CancellationToken;
 
-use super::postgres_tls::{RustlsConnect, SslMode};
 use super::{
     Batch, HashtagEdit, IngestLease, LinkAction, LinkChangeRow, Op, PageEventRow, Store,
     StoreError, TableCount, WriteOutcome,
 };
 use crate::clock::now_ms;
+use tls::{RustlsConnect, SslMode};
 
 const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("migrations/postgres/0001_init.sql")),
+    (1, include_str!("../migrations/postgres/0001_init.sql")),
     // Applied on its own to a database already at version 3: the migrator
     // checks every version, not just the highest.
-    (2, include_str!("migrations/postgres/0002_hashtags.sql")),
-    (3, include_str!("migrations/postgres/0003_links.sql")),
+    (2, include_str!("../migrations/postgres/0002_hashtags.sql")),
+    (3, include_str!("../migrations/postgres/0003_links.sql")),
     (
         4,
-        include_str!("migrations/postgres/0004_wiki_namespaces.sql"),
+        include_str!("../migrations/postgres/0004_wiki_namespaces.sql"),
     ),
-    (6, include_str!("migrations/postgres/0006_long_urls.sql")),
+    (6, include_str!("../migrations/postgres/0006_long_urls.sql")),
     (
         7,
-        include_str!("migrations/postgres/0007_hashtag_uses_wiki.sql"),
+        include_str!("../migrations/postgres/0007_hashtag_uses_wiki.sql"),
     ),
-    (8, include_str!("migrations/postgres/0008_link_rollups.sql")),
-    (9, include_str!("migrations/postgres/0009_link_adders.sql")),
+    (
+        8,
+        include_str!("../migrations/postgres/0008_link_rollups.sql"),
+    ),
+    (
+        9,
+        include_str!("../migrations/postgres/0009_link_adders.sql"),
+    ),
 ];
 
 /// Advisory lock keys ("wikiwatch" in two halves).
@@ -544,7 +554,7 @@ impl Writer<'_, '_> {
             .filter(|&i| inserted.contains(&(u_edit[i], u_key[i].clone())))
             .map(|i| (u_key[i].as_str(), u_src[i]))
             .collect();
-        super::postgres_hashtags::add_to_aggregates(self.tx, &new_uses)
+        hashtags::add_to_aggregates(self.tx, &new_uses)
             .await
             .map_err(|e| self.err(e))?;
         // tag_key → (first spelling, first_ms, last_ms, uses), in use order.

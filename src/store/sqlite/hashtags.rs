@@ -19,11 +19,12 @@ use async_trait::async_trait;
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
-use super::hashtag_queries::{
-    Cursor, DayCount, EditPage, EditRow, HashtagQueries, HashtagQuery, HashtagStats, MediaCheck,
-    MediaFlags, RowEncoder, TagInfo, TagMode, TagOrder, TopBy, TopRow, TrendingRow, WikiFilter,
-};
 use super::{HashtagEdit, SqliteStore, StoreError};
+use crate::hashtags::query::{
+    Cursor, DayCount, EditPage, EditRow, HashtagQuery, HashtagStats, MediaCheck, MediaFlags,
+    RowEncoder, TagInfo, TagMode, TagOrder, TopBy, TopRow, TrendingRow, WikiFilter,
+};
+use crate::store::hashtags::{HashtagQueries, tag_order_sql};
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -641,7 +642,7 @@ impl HashtagQueries for SqliteStore {
     ) -> Result<Vec<TagInfo>, StoreError> {
         let prefix = prefix.to_owned();
         self.read(move |c| {
-            let order_by = order.sql();
+            let order_by = tag_order_sql(order);
             let (filter, params) = if prefix.is_empty() {
                 (String::new(), vec![Value::Integer(limit as i64)])
             } else {
@@ -835,7 +836,7 @@ pub fn bulk_load_hashtag_edits(
 mod tests {
     use super::*;
     use crate::extract::{EditorKind, Hashtag, hashtag_key};
-    use crate::store::hashtag_queries::MediaFilter;
+    use crate::hashtags::query::MediaFilter;
 
     fn edit(i: i64) -> HashtagEdit {
         let tags: Vec<&str> = match i % 5 {

@@ -5,23 +5,18 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
-use super::link_queries::{
-    CollectionDef, Cursor, DayCount, EVENT_COLUMNS, LinkEventRow, LinkFilter, LinkQueries,
-    LinkReport, Placeholders, ReportAgg, ScanRow, SpamSignals, SqlBuilder, SqlValue, TopBy, TopRow,
-    UserDomainRow, report_scan_sql, where_clause,
-};
-use super::link_rollup::{RollupDay, RollupDim, RollupPlan, RollupQuery, RollupRows};
 use super::{LinkAction, SqliteStore, StoreError};
 use crate::clock::now_ms;
-
-impl rusqlite::ToSql for SqlValue {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        match self {
-            SqlValue::Int(n) => n.to_sql(),
-            SqlValue::Text(s) => s.to_sql(),
-        }
-    }
-}
+use crate::links::filter::{CollectionDef, LinkFilter};
+use crate::links::report::{
+    Cursor, DayCount, LinkEventRow, LinkReport, ReportAgg, RollupDay, RollupRows, ScanRow,
+    SpamSignals, TopBy, TopRow, UserDomainRow,
+};
+use crate::links::rollup::{RollupDim, RollupPlan};
+use crate::store::links::{
+    EVENT_COLUMNS, LinkQueries, RollupSql, SCAN_PARTS, match_sql, report_scan_sql, where_sql,
+};
+use crate::store::sql::{Dialect, Query, SqlBuilder, SqlValue, where_clause};
 
 fn event_row(r: &Row<'_>) -> rusqlite::Result<LinkEventRow> {
     let time_ms: i64 = r.get(3)?;
@@ -76,8 +71,8 @@ fn top_rows(
     by: TopBy,
     limit: usize,
 ) -> Result<Vec<TopRow>, StoreError> {
-    let mut b = SqlBuilder::new(Placeholders::Sqlite);
-    let mut conds = filter.where_sql(&mut b, "le");
+    let mut b = SqlBuilder::new(Dialect::Sqlite);
+    let mut conds = where_sql(filter, &mut b, "le");
     let (key, wiki, group) = match by {
         TopBy::Domain => {
             conds.push("le.domain IS NOT NULL".into());
@@ -111,8 +106,8 @@ fn query_top(c: &Connection, sql: &str, params: &[SqlValue]) -> Result<Vec<TopRo
 fn signals(c: &Connection, filter: &LinkFilter) -> Result<SpamSignals, StoreError> {
     let mut f = filter.clone();
     f.actions = vec![LinkAction::Added];
-    let mut b = SqlBuilder::new(Placeholders::Sqlite);
-    let conds = f.where_sql(&mut b, "le");
+    let mut b = SqlBuilder::new(Dialect::Sqlite);
+    let conds = where_sql(&f, &mut b, "le");
     let week = b.int(7 * 86_400_000);
     let sql = format!(
         "SELECT COUNT(*), COUNT(DISTINCT le.performer), COUNT(DISTINCT le.wiki),
@@ -148,8 +143,8 @@ fn signals(c: &Connection, filter: &LinkFilter) -> Result<SpamSignals, StoreErro
 }
 
 fn report(c: &Connection, filter: &LinkFilter, top: usize) -> Result<LinkReport, StoreError> {
-    let mut b = SqlBuilder::new(Placeholders::Sqlite);
-    let conds = filter.where_sql(&mut b, "le");
+    let mut b = SqlBuilder::new(Dialect::Sqlite);
+    let conds = where_sql(filter, &mut b, "le");
     let sql = format!(
         "SELECT le.time_ms / 86400000 AS d, {ADDED}, {REMOVED}, MIN(le.time_ms), MAX(le.time_ms)
          FROM link_events le {} GROUP BY d ORDER BY d",
@@ -175,8 +170,8 @@ fn report(c: &Connection, filter: &LinkFilter, top: usize) -> Result<LinkReport,
     let added = days.iter().map(|d| d.added).sum();
     let removed = days.iter().map(|d| d.removed).sum();
 
-    let mut pb = SqlBuilder::new(Placeholders::Sqlite);
-    let mut pconds = filter.match_sql(&mut pb, "le");
+    let mut pb = SqlBuilder::new(Dialect::Sqlite);
+    let mut pconds = match_sql(filter, &mut pb, "le");
     pconds.push("pl.deleted = 0".into());
     let psql = format!(
         "SELECT COUNT(*) FROM page_links pl JOIN link_events le ON le.id = pl.last_event_id {}",
@@ -204,8 +199,8 @@ fn report(c: &Connection, filter: &LinkFilter, top: usize) -> Result<LinkReport,
 
 /// Links present now on live pages, by the match part of the filter.
 fn present_count(c: &Connection, filter: &LinkFilter) -> Result<i64, StoreError> {
-    let mut pb = SqlBuilder::new(Placeholders::Sqlite);
-    let mut pconds = filter.match_sql(&mut pb, "le");
+    let mut pb = SqlBuilder::new(Dialect::Sqlite);
+    let mut pconds = match_sql(filter, &mut pb, "le");
     pconds.push("pl.deleted = 0".into());
     // With `page_links_last_event` (migration 0005) SQLite starts from the
     // events the matcher picks by index; without it, it read every page_links row.
@@ -217,11 +212,6 @@ fn present_count(c: &Connection, filter: &LinkFilter) -> Result<i64, StoreError>
         .query_row(params_from_iter(pb.params.iter()), |r| r.get(0))?)
 }
 
-/// How many parts a report scan is split into, each on its own read
-/// connection and thread (`id % PARTS`, tested from the index before the
-/// row is read).
-const SCAN_PARTS: i64 = 2;
-
 /// One part of a single-pass report scan (see [`ReportAgg`]); `None` when
 /// the filter has no matcher.
 fn scan_part(
@@ -229,7 +219,7 @@ fn scan_part(
     filter: &LinkFilter,
     part: i64,
 ) -> Result<Option<ReportAgg>, StoreError> {
-    let mut b = SqlBuilder::new(Placeholders::Sqlite);
+    let mut b = SqlBuilder::new(Dialect::Sqlite);
     let Some((mut scan, pass, signal)) = report_scan_sql(filter, &mut b) else {
         return Ok(None);
     };
@@ -284,13 +274,17 @@ fn scan_part(
     Ok(Some(agg))
 }
 
-fn rollup_count(c: &Connection, q: &RollupQuery) -> Result<i64, StoreError> {
+fn rollup_count(c: &Connection, q: &Query) -> Result<i64, StoreError> {
     Ok(c.prepare_cached(&q.sql)?
         .query_row(params_from_iter(q.params.iter()), |r| r.get(0))?)
 }
 
 /// A domain report from the rollups (see [`RollupPlan`]).
 fn rollup_report(c: &Connection, plan: &RollupPlan, top: usize) -> Result<LinkReport, StoreError> {
+    let plan = RollupSql {
+        plan,
+        dialect: Dialect::Sqlite,
+    };
     let days = {
         let q = plan.days();
         let mut stmt = c.prepare_cached(&q.sql)?;
@@ -348,8 +342,8 @@ impl LinkQueries for SqliteStore {
         cursor: Option<Cursor>,
         limit: usize,
     ) -> Result<Vec<LinkEventRow>, StoreError> {
-        let mut b = SqlBuilder::new(Placeholders::Sqlite);
-        let mut conds = filter.where_sql(&mut b, "le");
+        let mut b = SqlBuilder::new(Dialect::Sqlite);
+        let mut conds = where_sql(filter, &mut b, "le");
         if let Some(cur) = cursor {
             let t = b.int(cur.time_ms);
             let i = b.int(cur.id);
@@ -372,8 +366,8 @@ impl LinkQueries for SqliteStore {
         limit: usize,
         first_seen_only: bool,
     ) -> Result<Vec<LinkEventRow>, StoreError> {
-        let mut b = SqlBuilder::new(Placeholders::Sqlite);
-        let mut conds = filter.where_sql(&mut b, "le");
+        let mut b = SqlBuilder::new(Dialect::Sqlite);
+        let mut conds = where_sql(filter, &mut b, "le");
         conds.push(format!("le.id > {}", b.int(after_id)));
         if first_seen_only {
             conds.push("le.action = 'added'".into());
@@ -423,7 +417,7 @@ impl LinkQueries for SqliteStore {
     }
 
     async fn link_report(&self, filter: &LinkFilter, top: usize) -> Result<LinkReport, StoreError> {
-        if let Some(plan) = RollupPlan::for_filter(filter, Placeholders::Sqlite) {
+        if let Some(plan) = RollupPlan::for_filter(filter) {
             return self.read(move |c| rollup_report(c, &plan, top)).await;
         }
         if filter.matchers.is_empty() {
@@ -464,8 +458,8 @@ impl LinkQueries for SqliteStore {
         &self,
         filter: &LinkFilter,
     ) -> Result<Vec<UserDomainRow>, StoreError> {
-        let mut b = SqlBuilder::new(Placeholders::Sqlite);
-        let conds = filter.where_sql(&mut b, "le");
+        let mut b = SqlBuilder::new(Dialect::Sqlite);
+        let conds = where_sql(filter, &mut b, "le");
         let sql = format!(
             "SELECT le.wiki, le.domain, {ADDED} AS a, {REMOVED}, MIN(le.time_ms), MAX(le.time_ms)
              FROM link_events le {} GROUP BY le.wiki, le.domain ORDER BY a DESC, le.wiki, le.domain",

@@ -6,6 +6,9 @@
 //! Every side effect of an event is gated on its own row being new, which is
 //! what makes replays change nothing.
 
+mod hashtags;
+mod links;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -20,21 +23,29 @@ use super::{
 };
 use crate::clock::now_ms;
 
+pub use hashtags::bulk_load_hashtag_edits;
+
 const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("migrations/sqlite/0001_init.sql")),
-    (2, include_str!("migrations/sqlite/0002_hashtags.sql")),
-    (3, include_str!("migrations/sqlite/0003_links.sql")),
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../migrations/sqlite/0002_hashtags.sql")),
+    (3, include_str!("../migrations/sqlite/0003_links.sql")),
     (
         4,
-        include_str!("migrations/sqlite/0004_wiki_namespaces.sql"),
+        include_str!("../migrations/sqlite/0004_wiki_namespaces.sql"),
     ),
-    (5, include_str!("migrations/sqlite/0005_links_present.sql")),
+    (
+        5,
+        include_str!("../migrations/sqlite/0005_links_present.sql"),
+    ),
     (
         6,
-        include_str!("migrations/sqlite/0006_hashtag_uses_wiki.sql"),
+        include_str!("../migrations/sqlite/0006_hashtag_uses_wiki.sql"),
     ),
-    (7, include_str!("migrations/sqlite/0007_link_rollups.sql")),
-    (8, include_str!("migrations/sqlite/0008_link_adders.sql")),
+    (
+        7,
+        include_str!("../migrations/sqlite/0007_link_rollups.sql"),
+    ),
+    (8, include_str!("../migrations/sqlite/0008_link_adders.sql")),
 ];
 
 const COUNTED_TABLES: &[&str] = &[
