@@ -242,12 +242,7 @@ fn format(p: &Params) -> Result<Format, ApiError> {
 }
 
 fn queries(state: &AppState) -> Result<&dyn HashtagQueries, ApiError> {
-    state.store.hashtags().ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "the {} backend does not answer hashtag queries yet",
-            state.store.backend()
-        ))
-    })
+    Ok(state.store.hashtags())
 }
 
 // ---------------------------------------------------------------- rows
@@ -604,7 +599,7 @@ fn stream_edits(
 ) -> impl Stream<Item = Result<Bytes, StoreError>> {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, StoreError>>(2);
     tokio::spawn(async move {
-        let Some(hq) = store.hashtags() else { return };
+        let hq = store.hashtags();
         let encode: RowEncoder = if f == Format::Csv {
             encode_csv
         } else {
@@ -1062,7 +1057,7 @@ pub async fn live(
                     return Some((Ok(ev), (store, q, mark, pending)));
                 }
                 tokio::time::sleep(Duration::from_secs(1)).await;
-                let hq = store.hashtags()?;
+                let hq = store.hashtags();
                 let mut q2 = q.clone();
                 if let Some(m) = mark {
                     q2.from_ms = Some(q.from_ms.map_or(m.time_ms, |f| f.max(m.time_ms)));
@@ -1356,13 +1351,10 @@ pub async fn static_file(Path(name): Path<String>) -> Response {
 
 /// Home page section: trending tags of the last 30 days.
 pub async fn home_trending(state: &AppState) -> Vec<TrendingRow> {
-    match state.store.hashtags() {
-        Some(hq) => trending(hq, 30 * DAY_MS, 10)
-            .await
-            .map(|t| t.1)
-            .unwrap_or_default(),
-        None => Vec::new(),
-    }
+    trending(state.store.hashtags(), 30 * DAY_MS, 10)
+        .await
+        .map(|t| t.1)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

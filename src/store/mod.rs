@@ -75,10 +75,8 @@ pub trait Store: LinkQueries + Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
-    /// Hashtag queries, where the backend has them (issue 3).
-    fn hashtags(&self) -> Option<&dyn HashtagQueries> {
-        None
-    }
+    /// The hashtag queries (every backend answers them).
+    fn hashtags(&self) -> &dyn HashtagQueries;
 
     /// Applies the batch and stores its position in one transaction.
     /// The batch is shared so that a retry after a failure needs no copy.

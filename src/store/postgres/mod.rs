@@ -972,8 +972,8 @@ impl Store for PostgresStore {
         "postgres"
     }
 
-    fn hashtags(&self) -> Option<&dyn super::HashtagQueries> {
-        Some(self)
+    fn hashtags(&self) -> &dyn super::HashtagQueries {
+        self
     }
 
     async fn write_batch(&self, batch: Arc<Batch>) -> Result<WriteOutcome, StoreError> {
