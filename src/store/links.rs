@@ -16,7 +16,9 @@ use async_trait::async_trait;
 use super::StoreError;
 use super::sql::{Dialect, Query, SqlBuilder, like_escape, where_clause};
 use crate::links::filter::{CollectionDef, LinkAction, LinkFilter, LinkMatch, Tristate};
-use crate::links::report::{Cursor, LinkEventRow, LinkReport, TopBy, TopRow, UserDomainRow};
+use crate::links::report::{
+    Cursor, LinkEventRow, LinkReport, SpamSignals, TopBy, TopRow, UserDomainRow,
+};
 use crate::links::rollup::{RollupDim, RollupPlan};
 
 /// Link queries; every backend implements them over its own connections.
@@ -377,6 +379,30 @@ pub fn signals_sql(d: Dialect, filter: &LinkFilter) -> Query {
     b.query(sql)
 }
 
+/// The spam signals from the row of [`signals_sql`] and the first user of
+/// `signal_filter(filter)` by additions.
+pub fn spam_signals(
+    row: (i64, i64, i64, Option<i64>, Option<i64>, Option<i64>),
+    top_user: Option<TopRow>,
+) -> SpamSignals {
+    let (additions, users, wikis, ip, new, later) = row;
+    let mut s = SpamSignals {
+        additions,
+        users,
+        wikis,
+        ip_or_temp_additions: ip.unwrap_or(0),
+        new_account_additions: new.unwrap_or(0),
+        later_removed: later.unwrap_or(0),
+        ..Default::default()
+    };
+    if let Some(top) = top_user {
+        s.top_user = Some(top.key);
+        s.top_user_additions = top.added;
+    }
+    s.finish();
+    s
+}
+
 /// The day series of a report: day, added, removed, first and last time.
 pub fn days_sql(d: Dialect, filter: &LinkFilter) -> Query {
     let mut b = SqlBuilder::new(d);
@@ -443,7 +469,7 @@ pub fn log_report(
     days: Vec<(i64, i64, i64, i64, i64)>,
     present: i64,
     top: [Vec<TopRow>; 3],
-    signals: crate::links::report::SpamSignals,
+    signals: SpamSignals,
 ) -> LinkReport {
     let mut out = Vec::with_capacity(days.len());
     let (mut first, mut last): (Option<i64>, Option<i64>) = (None, None);

@@ -1,240 +1,42 @@
-//! [`HashtagQueries`] for SQLite, on the store's pool of read connections.
-//!
-//! Every query is one `FROM … WHERE …` built by [`Matching`], which yields each
-//! matching edit exactly once:
-//! - one tag: the rows of `hashtag_uses` for that key, in the order of the
-//!   `(tag_key, time_ms, edit_id)` index, so the newest page is an index walk;
-//! - `any` of several: the edits whose ids the tags' index ranges give (one
-//!   edit once however many of the tags it has); the edits page instead merges
-//!   each tag's own newest-first walk (`UNION` of per-tag `LIMIT`ed scans);
-//! - `all`: the use rows of the first key whose edit also has every other key;
-//! - no tag: the edits themselves.
-//!
-//! The SQL is kept to what PostgreSQL also runs (no SQLite-only functions in
-//! the filters), so the PostgreSQL backend can share its shape.
+//! [`HashtagQueries`] for SQLite, on the store's pool of read connections:
+//! it runs the shared queries of `crate::store::hashtags` and reads their
+//! rows (an export reuses one row's buffers), writes the media flags, and
+//! bulk-loads edits for the benchmarks.
 
 use std::path::Path;
 
 use async_trait::async_trait;
-use rusqlite::types::{Value, ValueRef};
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, params, params_from_iter};
 
 use super::{HashtagEdit, SqliteStore, StoreError};
 use crate::hashtags::query::{
     Cursor, DayCount, EditPage, EditRow, HashtagQuery, HashtagStats, MediaCheck, MediaFlags,
-    RowEncoder, TagInfo, TagMode, TagOrder, TopBy, TopRow, TrendingRow, WikiFilter,
+    RowEncoder, TagInfo, TagOrder, TopBy, TopRow, TrendingRow,
 };
-use crate::store::hashtags::{HashtagQueries, tag_order_sql};
+use crate::store::hashtags::{
+    self as sql, HashtagQueries, days_sql, edits_sql, media_pending_sql, stats_sql, tags_sql,
+    top_sql, trending_sql,
+};
+use crate::store::sql::{Dialect, Query};
 
-const HOUR_MS: i64 = 3_600_000;
-
-/// The `FROM … WHERE …` of a query, its parameters, and the time and id
-/// columns rows are ordered by.
-struct Matching {
-    sql: String,
-    params: Vec<Value>,
-    time: &'static str,
-    id: &'static str,
-}
-
-fn placeholders(n: usize) -> String {
-    vec!["?"; n].join(", ")
-}
-
-fn like_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-impl Matching {
-    fn new(q: &HashtagQuery, after: Option<Cursor>) -> Matching {
-        Matching::build(q, after, true)
-    }
-
-    /// `join_edits` false leaves the edits out (only when [`HashtagQuery::uses_suffice`]).
-    fn build(q: &HashtagQuery, after: Option<Cursor>, join_edits: bool) -> Matching {
-        let mut params: Vec<Value> = Vec::new();
-        let mut sql;
-        // Any of several tags: the edits whose ids the tags' index ranges
-        // give (a set, so an edit with two of the tags is there once).
-        let several = q.mode == TagMode::Any && q.tags.len() > 1;
-        let (time, id) = if q.tags.is_empty() {
-            sql = String::from(" FROM hashtag_edits e WHERE 1 = 1");
-            ("e.time_ms", "e.id")
-        } else if several {
-            sql = format!(
-                " FROM hashtag_edits e WHERE e.id IN (SELECT u.edit_id FROM hashtag_uses u \
-                 WHERE u.tag_key IN ({})",
-                placeholders(q.tags.len())
-            );
-            params.extend(q.tags.iter().cloned().map(Value::Text));
-            // The time range narrows the index ranges too.
-            if let Some(from) = q.from_ms {
-                sql.push_str(" AND u.time_ms >= ?");
-                params.push(Value::Integer(from));
-            }
-            if let Some(until) = q.until_ms {
-                sql.push_str(" AND u.time_ms < ?");
-                params.push(Value::Integer(until));
-            }
-            sql.push(')');
-            ("e.time_ms", "e.id")
-        } else {
-            sql = String::from(if join_edits {
-                " FROM hashtag_uses u JOIN hashtag_edits e ON e.id = u.edit_id WHERE "
-            } else {
-                " FROM hashtag_uses u WHERE "
-            });
-            // One tag, or all of them: the first tag's use rows whose edit
-            // also carries every other tag.
-            sql.push_str("u.tag_key = ?");
-            params.push(Value::Text(q.tags[0].clone()));
-            for t in &q.tags[1..] {
-                sql.push_str(
-                    " AND EXISTS (SELECT 1 FROM hashtag_uses u2 WHERE u2.edit_id = u.edit_id AND u2.tag_key = ?)",
-                );
-                params.push(Value::Text(t.clone()));
-            }
-            ("u.time_ms", "u.edit_id")
-        };
-        if let Some(from) = q.from_ms.filter(|_| !several) {
-            sql.push_str(&format!(" AND {time} >= ?"));
-            params.push(Value::Integer(from));
-        }
-        if let Some(until) = q.until_ms.filter(|_| !several) {
-            sql.push_str(&format!(" AND {time} < ?"));
-            params.push(Value::Integer(until));
-        }
-        // With tags, the use row's copies of the wiki and the user (the same
-        // values): the (tag_key, wiki, time_ms, edit_id) index narrows a tag
-        // to a wiki, and a count needs no join.
-        let row = if q.tags.is_empty() || several {
-            "e"
-        } else {
-            "u"
-        };
-        if !q.wikis.is_empty() {
-            let mut ors = Vec::new();
-            for w in &q.wikis {
-                let (clause, v) = match w {
-                    WikiFilter::DbName(s) => (format!("{row}.wiki = ?"), s),
-                    WikiFilter::Domain(s) => ("e.domain = ?".to_owned(), s),
-                    WikiFilter::DbNameLike(s) => (format!("{row}.wiki LIKE ? ESCAPE '\\'"), s),
-                    WikiFilter::DomainLike(s) => ("e.domain LIKE ? ESCAPE '\\'".to_owned(), s),
-                };
-                ors.push(clause);
-                params.push(Value::Text(v.clone()));
-            }
-            sql.push_str(&format!(" AND ({})", ors.join(" OR ")));
-        }
-        if !q.users.is_empty() {
-            sql.push_str(&format!(
-                " AND {row}.user_name IN ({})",
-                placeholders(q.users.len())
-            ));
-            params.extend(q.users.iter().cloned().map(Value::Text));
-        }
-        if !q.namespaces.is_empty() {
-            sql.push_str(&format!(
-                " AND e.namespace IN ({})",
-                placeholders(q.namespaces.len())
-            ));
-            params.extend(q.namespaces.iter().copied().map(Value::Integer));
-        }
-        if !q.types.is_empty() {
-            sql.push_str(&format!(
-                " AND e.change_type IN ({})",
-                placeholders(q.types.len())
-            ));
-            params.extend(q.types.iter().cloned().map(Value::Text));
-        }
-        if let Some(text) = &q.text {
-            sql.push_str(" AND lower(e.summary) LIKE ? ESCAPE '\\'");
-            params.push(Value::Text(format!(
-                "%{}%",
-                like_escape(&text.to_lowercase())
-            )));
-        }
-        for (on, col) in [
-            (q.media.image, "e.has_image"),
-            (q.media.video, "e.has_video"),
-            (q.media.audio, "e.has_audio"),
-        ] {
-            if on {
-                sql.push_str(&format!(" AND {col} = 1"));
-            }
-        }
-        if let Some(c) = after {
-            // A row value: the index range starts right after the cursor.
-            sql.push_str(&format!(" AND ({time}, {id}) < (?, ?)"));
-            params.push(Value::Integer(c.time_ms));
-            params.push(Value::Integer(c.id));
-        }
-        Matching {
-            sql,
-            params,
-            time,
-            id,
-        }
-    }
-}
+const D: Dialect = Dialect::Sqlite;
 
 fn flag(v: Option<i64>) -> Option<bool> {
     v.map(|n| n != 0)
 }
 
-/// The page query: `limit + 1` matching edits newest first (one more than
-/// asked tells whether there is a next page), columns as [`edit_row`] reads.
-fn edits_sql(q: &HashtagQuery, after: Option<Cursor>, limit: usize) -> (String, Vec<Value>) {
-    let (from, mut params, time, id) = if q.mode == TagMode::Any && q.tags.len() > 1 {
-        // Several tags: a merge of each tag's own newest-first index walk,
-        // each stopping after a page; an edit with two of the tags is one
-        // (time, id) row of the UNION.
-        let mut params = Vec::new();
-        let mut branches = Vec::new();
-        for t in &q.tags {
-            let one = HashtagQuery {
-                tags: vec![t.clone()],
-                ..q.clone()
-            };
-            let m = Matching::new(&one, after);
-            branches.push(format!(
-                "SELECT * FROM (SELECT u.time_ms AS t, u.edit_id AS i {} \
-                 ORDER BY u.time_ms DESC, u.edit_id DESC LIMIT ?)",
-                m.sql
-            ));
-            params.extend(m.params);
-            params.push(Value::Integer(limit as i64 + 1));
-        }
-        (
-            format!(
-                " FROM ({}) m JOIN hashtag_edits e ON e.id = m.i",
-                branches.join(" UNION ")
-            ),
-            params,
-            "m.t",
-            "m.i",
-        )
-    } else {
-        let m = Matching::new(q, after);
-        (m.sql, m.params, m.time, m.id)
-    };
-    let sql = format!(
-        "SELECT e.id, e.time_ms, e.wiki, e.domain, e.rc_id, e.rev_old, e.rev_new, e.title, e.namespace,
-            e.change_type, e.user_name, e.summary, e.len_old, e.len_new, e.is_new, e.minor,
-            e.has_image, e.has_video, e.has_audio,
-            (SELECT group_concat(t.tag, ' ') FROM hashtag_uses t WHERE t.edit_id = e.id)
-         {from} ORDER BY {time} DESC, {id} DESC LIMIT ?"
-    );
-    // One more than asked tells whether there is a next page.
-    params.push(Value::Integer(limit as i64 + 1));
-    (sql, params)
+/// Every row of `q`, each read by `read`.
+fn rows<T>(
+    c: &Connection,
+    q: &Query,
+    read: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = c.prepare_cached(&q.sql)?;
+    let rows = stmt
+        .query_map(params_from_iter(q.params.iter()), read)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
 }
 
 fn edit_row(r: &rusqlite::Row) -> rusqlite::Result<EditRow> {
@@ -326,11 +128,7 @@ fn edits_page(
     after: Option<Cursor>,
     limit: usize,
 ) -> Result<EditPage, StoreError> {
-    let (sql, params) = edits_sql(q, after, limit);
-    let mut stmt = c.prepare_cached(&sql)?;
-    let mut rows = stmt
-        .query_map(params_from_iter(params), edit_row)?
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut rows = rows(c, &edits_sql(D, q, after, limit), edit_row)?;
     let next = if rows.len() > limit {
         rows.truncate(limit);
         rows.last().map(EditRow::cursor)
@@ -348,9 +146,9 @@ fn edits_encoded(
     limit: usize,
     encode: RowEncoder,
 ) -> Result<(String, Option<Cursor>), StoreError> {
-    let (sql, params) = edits_sql(q, after, limit);
-    let mut stmt = c.prepare_cached(&sql)?;
-    let mut rows = stmt.query(params_from_iter(params))?;
+    let q = edits_sql(D, q, after, limit);
+    let mut stmt = c.prepare_cached(&q.sql)?;
+    let mut rows = stmt.query(params_from_iter(q.params.iter()))?;
     let (mut out, mut scratch) = (String::new(), String::new());
     let mut e = EditRow {
         id: 0,
@@ -387,172 +185,26 @@ fn edits_encoded(
     Ok((out, None))
 }
 
-/// One tag, no other filter, all time: the per-tag aggregates answer.
-fn whole_tag(q: &HashtagQuery) -> Option<&str> {
-    (q.is_single_tag_only() && q.from_ms.is_none() && q.until_ms.is_none())
-        .then(|| q.tags[0].as_str())
+fn stats_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<HashtagStats> {
+    Ok(HashtagStats {
+        edits: r.get(0)?,
+        pages: r.get(1)?,
+        users: r.get(2)?,
+        wikis: r.get(3)?,
+        bytes_added: r.get(4)?,
+        bytes_removed: r.get(5)?,
+        pages_created: r.get(6)?,
+        first_ms: r.get(7)?,
+        last_ms: r.get(8)?,
+    })
 }
 
-fn stats(c: &Connection, q: &HashtagQuery) -> Result<HashtagStats, StoreError> {
-    if let Some(tag) = whole_tag(q) {
-        let mut stmt = c.prepare_cached(
-            "SELECT t.edits, t.pages, t.users, t.wikis, t.bytes_added, t.bytes_removed,
-                t.pages_created, v.first_ms, v.last_ms
-             FROM hashtag_tag_totals t JOIN hashtag_tags v ON v.tag_key = t.tag_key
-             WHERE t.tag_key = ?1",
-        )?;
-        let found = stmt
-            .query_row([tag], |r| {
-                Ok(HashtagStats {
-                    edits: r.get(0)?,
-                    pages: r.get(1)?,
-                    users: r.get(2)?,
-                    wikis: r.get(3)?,
-                    bytes_added: r.get(4)?,
-                    bytes_removed: r.get(5)?,
-                    pages_created: r.get(6)?,
-                    first_ms: r.get(7)?,
-                    last_ms: r.get(8)?,
-                })
-            })
-            .optional()?;
-        return Ok(found.unwrap_or_default());
-    }
-    let m = Matching::new(q, None);
-    let sql = format!(
-        "SELECT COUNT(*), COUNT(DISTINCT e.wiki || '|' || e.title), COUNT(DISTINCT e.user_name),
-            COUNT(DISTINCT e.wiki),
-            COALESCE(SUM(CASE WHEN e.len_new - e.len_old > 0 THEN e.len_new - e.len_old
-                              WHEN e.len_old IS NULL AND e.change_type = 'new' THEN COALESCE(e.len_new, 0)
-                              ELSE 0 END), 0),
-            COALESCE(SUM(CASE WHEN e.len_new - e.len_old < 0 THEN e.len_old - e.len_new ELSE 0 END), 0),
-            COALESCE(SUM(CASE WHEN e.change_type = 'new' THEN 1 ELSE 0 END), 0),
-            MIN({t}), MAX({t})
-         {}",
-        m.sql,
-        t = m.time
-    );
-    let mut stmt = c.prepare_cached(&sql)?;
-    let s = stmt.query_row(params_from_iter(m.params), |r| {
-        Ok(HashtagStats {
-            edits: r.get(0)?,
-            pages: r.get(1)?,
-            users: r.get(2)?,
-            wikis: r.get(3)?,
-            bytes_added: r.get(4)?,
-            bytes_removed: r.get(5)?,
-            pages_created: r.get(6)?,
-            first_ms: r.get(7)?,
-            last_ms: r.get(8)?,
-        })
-    })?;
-    Ok(s)
-}
-
-fn days(c: &Connection, q: &HashtagQuery) -> Result<Vec<DayCount>, StoreError> {
-    let aligned = |v: Option<i64>| v.is_none_or(|ms| ms % HOUR_MS == 0);
-    let (sql, params) = if q.is_single_tag_only() && aligned(q.from_ms) && aligned(q.until_ms) {
-        // Exact from the hourly rollup: a use row is one edit of one tag.
-        let mut sql =
-            String::from("SELECT hour / 24, SUM(edits) FROM hashtag_tag_hours WHERE tag_key = ?");
-        let mut params = vec![Value::Text(q.tags[0].clone())];
-        if let Some(from) = q.from_ms {
-            sql.push_str(" AND hour >= ?");
-            params.push(Value::Integer(from / HOUR_MS));
-        }
-        if let Some(until) = q.until_ms {
-            sql.push_str(" AND hour < ?");
-            params.push(Value::Integer(until / HOUR_MS));
-        }
-        sql.push_str(" GROUP BY hour / 24 ORDER BY 1");
-        (sql, params)
-    } else {
-        let m = Matching::build(q, None, !q.uses_suffice());
-        (
-            format!(
-                "SELECT {t} / 86400000, COUNT(*) {} GROUP BY {t} / 86400000 ORDER BY 1",
-                m.sql,
-                t = m.time
-            ),
-            m.params,
-        )
-    };
-    let mut stmt = c.prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map(params_from_iter(params), |r| {
-            Ok(DayCount {
-                day: r.get(0)?,
-                edits: r.get(1)?,
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
-}
-
-fn top(
-    c: &Connection,
-    q: &HashtagQuery,
-    by: TopBy,
-    limit: usize,
-) -> Result<Vec<TopRow>, StoreError> {
-    if let Some(tag) = whole_tag(q) {
-        // The per-tag leaderboards (kept exact by the trigger) answer a tag
-        // alone by an index range instead of reading every edit of the tag.
-        let sql = match by {
-            TopBy::User => {
-                "SELECT user_name, NULL, edits FROM hashtag_tag_users WHERE tag_key = ?1
-                 ORDER BY edits DESC, user_name LIMIT ?2"
-            }
-            TopBy::Wiki => {
-                "SELECT domain, NULL, edits FROM hashtag_tag_wikis WHERE tag_key = ?1
-                 ORDER BY edits DESC, domain LIMIT ?2"
-            }
-            TopBy::Page => {
-                "SELECT title, domain, edits FROM hashtag_tag_pages WHERE tag_key = ?1
-                 ORDER BY edits DESC, domain, title LIMIT ?2"
-            }
-        };
-        let mut stmt = c.prepare_cached(sql)?;
-        let rows = stmt
-            .query_map(params![tag, limit as i64], |r| {
-                Ok(TopRow {
-                    key: r.get(0)?,
-                    wiki: r.get(1)?,
-                    edits: r.get(2)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        return Ok(rows);
-    }
-    let m = Matching::new(q, None);
-    let sql = match by {
-        TopBy::User => format!(
-            "SELECT e.user_name, NULL, COUNT(*) {} AND e.user_name IS NOT NULL
-             GROUP BY e.user_name ORDER BY 3 DESC, 1 LIMIT ?",
-            m.sql
-        ),
-        TopBy::Wiki => format!(
-            "SELECT e.domain, NULL, COUNT(*) {} GROUP BY e.domain ORDER BY 3 DESC, 1 LIMIT ?",
-            m.sql
-        ),
-        TopBy::Page => format!(
-            "SELECT e.title, e.domain, COUNT(*) {} GROUP BY e.domain, e.title ORDER BY 3 DESC, 2, 1 LIMIT ?",
-            m.sql
-        ),
-    };
-    let mut params = m.params;
-    params.push(Value::Integer(limit as i64));
-    let mut stmt = c.prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map(params_from_iter(params), |r| {
-            Ok(TopRow {
-                key: r.get(0)?,
-                wiki: r.get(1)?,
-                edits: r.get(2)?,
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
+fn top_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TopRow> {
+    Ok(TopRow {
+        key: r.get(0)?,
+        wiki: r.get(1)?,
+        edits: r.get(2)?,
+    })
 }
 
 #[async_trait]
@@ -580,13 +232,22 @@ impl HashtagQueries for SqliteStore {
     }
 
     async fn hashtag_stats(&self, q: &HashtagQuery) -> Result<HashtagStats, StoreError> {
-        let q = q.clone();
-        self.read(move |c| stats(c, &q)).await
+        let q = stats_sql(D, q);
+        self.read(move |c| Ok(rows(c, &q, stats_row)?.pop().unwrap_or_default()))
+            .await
     }
 
     async fn hashtag_days(&self, q: &HashtagQuery) -> Result<Vec<DayCount>, StoreError> {
-        let q = q.clone();
-        self.read(move |c| days(c, &q)).await
+        let q = days_sql(D, q);
+        self.read(move |c| {
+            rows(c, &q, |r| {
+                Ok(DayCount {
+                    day: r.get(0)?,
+                    edits: r.get(1)?,
+                })
+            })
+        })
+        .await
     }
 
     async fn hashtag_top(
@@ -595,8 +256,8 @@ impl HashtagQueries for SqliteStore {
         by: TopBy,
         limit: usize,
     ) -> Result<Vec<TopRow>, StoreError> {
-        let q = q.clone();
-        self.read(move |c| top(c, &q, by, limit)).await
+        let q = top_sql(D, q, by, limit);
+        self.read(move |c| rows(c, &q, top_row)).await
     }
 
     async fn hashtag_trending(
@@ -605,31 +266,16 @@ impl HashtagQueries for SqliteStore {
         window_ms: i64,
         limit: usize,
     ) -> Result<Vec<TrendingRow>, StoreError> {
-        let end = until_ms.div_euclid(HOUR_MS) + 1;
-        let hours = (window_ms / HOUR_MS).max(1);
-        let (cur, prev) = (end - hours, end - 2 * hours);
+        let q = trending_sql(D, until_ms, window_ms, limit);
         self.read(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT h.tag_key, t.tag,
-                    SUM(CASE WHEN h.hour >= ?1 THEN h.edits ELSE 0 END) AS cur,
-                    SUM(CASE WHEN h.hour < ?1 THEN h.edits ELSE 0 END) AS prev
-                 FROM hashtag_tag_hours h JOIN hashtag_tags t ON t.tag_key = h.tag_key
-                 WHERE h.hour >= ?2 AND h.hour < ?3
-                 GROUP BY h.tag_key, t.tag
-                 HAVING SUM(CASE WHEN h.hour >= ?1 THEN h.edits ELSE 0 END) > 0
-                 ORDER BY cur DESC, h.tag_key LIMIT ?4",
-            )?;
-            let rows = stmt
-                .query_map(params![cur, prev, end, limit as i64], |r| {
-                    Ok(TrendingRow {
-                        key: r.get(0)?,
-                        tag: r.get(1)?,
-                        edits: r.get(2)?,
-                        previous: r.get(3)?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
+            rows(c, &q, |r| {
+                Ok(TrendingRow {
+                    key: r.get(0)?,
+                    tag: r.get(1)?,
+                    edits: r.get(2)?,
+                    previous: r.get(3)?,
+                })
+            })
         })
         .await
     }
@@ -640,37 +286,17 @@ impl HashtagQueries for SqliteStore {
         order: TagOrder,
         limit: usize,
     ) -> Result<Vec<TagInfo>, StoreError> {
-        let prefix = prefix.to_owned();
+        let q = tags_sql(D, prefix, order, limit);
         self.read(move |c| {
-            let order_by = tag_order_sql(order);
-            let (filter, params) = if prefix.is_empty() {
-                (String::new(), vec![Value::Integer(limit as i64)])
-            } else {
-                (
-                    "WHERE tag_key >= ? AND tag_key < ?".to_owned(),
-                    vec![
-                        Value::Text(prefix.clone()),
-                        Value::Text(format!("{prefix}\u{10FFFF}")),
-                        Value::Integer(limit as i64),
-                    ],
-                )
-            };
-            let sql = format!(
-                "SELECT tag_key, tag, first_ms, last_ms, uses FROM hashtag_tags {filter} ORDER BY {order_by} LIMIT ?"
-            );
-            let mut stmt = c.prepare_cached(&sql)?;
-            let rows = stmt
-                .query_map(params_from_iter(params), |r| {
-                    Ok(TagInfo {
-                        key: r.get(0)?,
-                        tag: r.get(1)?,
-                        first_ms: r.get(2)?,
-                        last_ms: r.get(3)?,
-                        uses: r.get(4)?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
+            rows(c, &q, |r| {
+                Ok(TagInfo {
+                    key: r.get(0)?,
+                    tag: r.get(1)?,
+                    first_ms: r.get(2)?,
+                    last_ms: r.get(3)?,
+                    uses: r.get(4)?,
+                })
+            })
         })
         .await
     }
@@ -680,23 +306,16 @@ impl HashtagQueries for SqliteStore {
         limit: usize,
         max_attempts: i64,
     ) -> Result<Vec<MediaCheck>, StoreError> {
+        let q = media_pending_sql(D, limit, max_attempts);
         self.read(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT id, domain, rev_old, rev_new FROM hashtag_edits
-                 WHERE has_image IS NULL AND rev_new IS NOT NULL AND media_attempts < ?1
-                 ORDER BY id DESC LIMIT ?2",
-            )?;
-            let rows = stmt
-                .query_map(params![max_attempts, limit as i64], |r| {
-                    Ok(MediaCheck {
-                        id: r.get(0)?,
-                        domain: r.get(1)?,
-                        rev_old: r.get(2)?,
-                        rev_new: r.get(3)?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
+            rows(c, &q, |r| {
+                Ok(MediaCheck {
+                    id: r.get(0)?,
+                    domain: r.get(1)?,
+                    rev_old: r.get(2)?,
+                    rev_new: r.get(3)?,
+                })
+            })
         })
         .await
     }
@@ -735,7 +354,7 @@ impl HashtagQueries for SqliteStore {
     }
 
     async fn hashtag_newest_ms(&self) -> Result<Option<i64>, StoreError> {
-        self.read(|c| Ok(c.query_row("SELECT MAX(time_ms) FROM hashtag_edits", [], |r| r.get(0))?))
+        self.read(|c| Ok(c.query_row(sql::NEWEST_SQL, [], |r| r.get(0))?))
             .await
     }
 }
@@ -836,7 +455,7 @@ pub fn bulk_load_hashtag_edits(
 mod tests {
     use super::*;
     use crate::extract::{EditorKind, Hashtag, hashtag_key};
-    use crate::hashtags::query::MediaFilter;
+    use crate::hashtags::query::{MediaFilter, TagMode, WikiFilter};
 
     fn edit(i: i64) -> HashtagEdit {
         let tags: Vec<&str> = match i % 5 {
