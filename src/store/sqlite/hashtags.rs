@@ -591,10 +591,10 @@ mod tests {
         }
     }
 
-    /// Migration 6 (the tag + wiki index) reaches a database already at
-    /// version 5 when it is next opened.
+    /// Migration 7 (the tag + wiki index) reaches a database without it
+    /// when it is next opened.
     #[tokio::test]
-    async fn a_database_at_version_5_gets_the_tag_wiki_index() {
+    async fn a_database_without_migration_7_gets_the_tag_wiki_index() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("h.db");
         drop(SqliteStore::open(&path).await.unwrap());
@@ -612,7 +612,7 @@ mod tests {
         Connection::open(&path)
             .unwrap()
             .execute_batch(
-                "DROP INDEX hashtag_uses_tag_wiki_time; DELETE FROM schema_migrations WHERE version = 6;",
+                "DROP INDEX hashtag_uses_tag_wiki_time; DELETE FROM schema_migrations WHERE version = 7;",
             )
             .unwrap();
         bulk_load_hashtag_edits(&path, (0..20).map(edit), 10).unwrap();
