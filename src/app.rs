@@ -321,8 +321,9 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), 
     let interactive = settings.log_format == LogFormat::Auto && std::io::stderr().is_terminal();
     spawn_progress(Arc::clone(&telemetry), interactive, shutdown.clone());
     if let Some(api) = &settings.media_api {
-        let opts = crate::media::MediaOptions::new(api.clone(), settings.user_agent.clone());
-        tokio::spawn(crate::media::run(
+        let opts =
+            crate::hashtags::media::MediaOptions::new(api.clone(), settings.user_agent.clone());
+        tokio::spawn(crate::hashtags::media::run(
             opts,
             Arc::clone(&store),
             shutdown.clone(),

@@ -221,7 +221,7 @@ struct FileConfig {
     geoip: Option<Vec<PathBuf>>,
     siteinfo_api: Option<String>,
     /// `[[link_collections]]` tables: name, patterns, optional users, group, description.
-    link_collections: Option<Vec<crate::store::link_queries::CollectionDef>>,
+    link_collections: Option<Vec<crate::links::filter::CollectionDef>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -275,7 +275,7 @@ pub struct Settings {
     /// MediaWiki API template for media flags; None = no checks.
     pub media_api: Option<String>,
     pub admin_token: Option<String>,
-    pub link_collections: Vec<crate::store::link_queries::CollectionDef>,
+    pub link_collections: Vec<crate::links::filter::CollectionDef>,
     /// GeoIP databases for WikiMon `geo_ip`; empty = no geolocation.
     pub geoip: Vec<PathBuf>,
     /// MediaWiki API template for learning namespace names; None = built-in names only.

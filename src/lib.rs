@@ -10,7 +10,9 @@
 //! - [`ingest`]: the upstream client and the pipeline that batches events into the store.
 //! - [`commits`]: the commit bus: committed batches and the stream position.
 //! - [`store`]: the `Store` trait and its SQLite and PostgreSQL backends; the only module with SQL.
-//! - [`media`]: which hashtag edits added images, videos or audio (MediaWiki API).
+//! - [`hashtags`]: the hashtag query and its rows; `hashtags::media`: which hashtag
+//!   edits added images, videos or audio (MediaWiki API).
+//! - [`links`]: the link filter, reports and the rollup planning rule.
 //! - [`live`]: live feeds: the fan-out hub, filters, resume buffer, statistics,
 //!   the native and WikiMon v2 formats.
 //! - [`http`]: the web server (status, metrics, API, pages).
@@ -35,10 +37,11 @@ pub mod config;
 pub(crate) mod demo;
 pub mod event;
 pub mod extract;
+pub mod hashtags;
 pub mod http;
 pub mod ingest;
+pub mod links;
 pub mod live;
-pub mod media;
 pub(crate) mod replay;
 pub mod sse;
 pub mod store;

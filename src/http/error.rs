@@ -8,8 +8,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::links::filter::InvalidParam;
 use crate::store::StoreError;
-use crate::store::link_queries::InvalidParam;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

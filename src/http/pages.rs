@@ -14,7 +14,7 @@ use super::status::{self, Status};
 #[template(path = "home.html")]
 struct Home {
     ingest_note: Option<String>,
-    trending: Vec<crate::store::hashtag_queries::TrendingRow>,
+    trending: Vec<crate::hashtags::query::TrendingRow>,
     status: Status,
     lag: String,
 }

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
+use crate::links::filter::CollectionDef;
 use crate::store::Store;
-use crate::store::link_queries::CollectionDef;
 use crate::telemetry::Telemetry;
 
 /// What every handler can reach.

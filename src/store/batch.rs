@@ -4,9 +4,9 @@
 
 use serde::Serialize;
 
-use super::Provenance;
 use crate::event::Performer;
 use crate::extract::{EditorKind, Hashtag, LinkInfo};
+pub use crate::links::filter::{LinkAction, Provenance};
 
 /// One transaction's worth of writes.
 #[derive(Debug, Default, Clone)]
@@ -55,27 +55,6 @@ pub struct HashtagEdit {
     pub is_new: bool,
     pub bot: bool,
     pub tags: Vec<Hashtag>,
-}
-
-/// How a link event came about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LinkAction {
-    Added,
-    Removed,
-    PageDeleted,
-    PageRestored,
-}
-
-impl LinkAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LinkAction::Added => "added",
-            LinkAction::Removed => "removed",
-            LinkAction::PageDeleted => "page_deleted",
-            LinkAction::PageRestored => "page_restored",
-        }
-    }
 }
 
 /// One external link added or removed by a page-links-change event.

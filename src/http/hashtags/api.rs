@@ -10,24 +10,23 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
 
-use super::engine::queries;
 use super::export::stream_edits;
 use super::query::{TagList, cursor, parse_query};
 use super::rows::ApiEdit;
 use super::timeseries::{granularity, timeseries};
 use super::trending::{trending, window};
+use crate::hashtags::query::{HashtagStats, TagInfo, TopBy, TopRow, TrendingRow};
 use crate::http::csv::Cell;
 use crate::http::error::ApiError;
 use crate::http::export::{self, Format};
 use crate::http::params::{Choices, Params};
 use crate::http::state::AppState;
-use crate::store::hashtag_queries::{HashtagStats, TagInfo, TopBy, TopRow, TrendingRow};
 
 pub async fn api_edits(State(state): State<AppState>, p: Params) -> Result<Response, ApiError> {
     let q = parse_query(&p)?;
     let after = cursor(&p)?;
     let f = Format::from_params(&p)?;
-    let hq = queries(&state)?;
+    let hq = state.store.hashtags();
     if f != Format::Json {
         let body = Body::from_stream(stream_edits(Arc::clone(&state.store), q, after, f));
         return Ok(export::download(f, "hashtag-edits", body));
@@ -54,7 +53,7 @@ struct ApiStats {
 pub async fn api_stats(State(state): State<AppState>, p: Params) -> Result<Response, ApiError> {
     let q = parse_query(&p)?;
     let f = Format::from_params(&p)?;
-    let stats = queries(&state)?.hashtag_stats(&q).await?;
+    let stats = state.store.hashtags().hashtag_stats(&q).await?;
     let answer = ApiStats {
         first: stats.first_ms.map(crate::event::format_ms),
         last: stats.last_ms.map(crate::event::format_ms),
@@ -102,7 +101,7 @@ pub async fn api_timeseries(
     let q = parse_query(&p)?;
     let chosen = granularity(&p)?;
     let f = Format::from_params(&p)?;
-    let days = queries(&state)?.hashtag_days(&q).await?;
+    let days = state.store.hashtags().hashtag_days(&q).await?;
     let (g, buckets) = timeseries(&q, &days, chosen)?;
     if f != Format::Json {
         return Ok(export::small(
@@ -130,7 +129,7 @@ pub async fn api_top(State(state): State<AppState>, p: Params) -> Result<Respons
     let by = p.choice("by", &TOP_BY)?.unwrap_or(TopBy::User);
     let limit = p.limit(10, 10_000)?;
     let f = Format::from_params(&p)?;
-    let rows = queries(&state)?.hashtag_top(&q, by, limit).await?;
+    let rows = state.store.hashtags().hashtag_top(&q, by, limit).await?;
     if f != Format::Json {
         return Ok(export::small(
             f,
@@ -153,7 +152,7 @@ pub async fn api_trending(State(state): State<AppState>, p: Params) -> Result<Re
     let (name, ms) = window(&p)?;
     let limit = p.limit(10, 1000)?;
     let f = Format::from_params(&p)?;
-    let (until, rows) = trending(queries(&state)?, ms, limit).await?;
+    let (until, rows) = trending(state.store.hashtags(), ms, limit).await?;
     if f != Format::Json {
         return Ok(export::small(
             f,
@@ -184,7 +183,11 @@ pub async fn api_tags(State(state): State<AppState>, p: Params) -> Result<Respon
         limit,
     } = TagList::from_params(&p, 100)?;
     let f = Format::from_params(&p)?;
-    let rows = queries(&state)?.hashtag_tags(&prefix, order, limit).await?;
+    let rows = state
+        .store
+        .hashtags()
+        .hashtag_tags(&prefix, order, limit)
+        .await?;
     if f != Format::Json {
         return Ok(export::small(
             f,

@@ -8,9 +8,9 @@ use axum::body::Bytes;
 use futures_util::Stream;
 
 use super::rows::{ApiEdit, push_wiki_path};
+use crate::hashtags::query::{Cursor, EditRow, HashtagQuery, RowEncoder};
 use crate::http::csv;
 use crate::http::export::{self, Format};
-use crate::store::hashtag_queries::{Cursor, EditRow, HashtagQuery, RowEncoder};
 use crate::store::{Store, StoreError};
 
 /// Rows per store call while streaming an export.
@@ -186,9 +186,7 @@ impl export::Pages for EditPages {
         if self.done {
             return Ok(None);
         }
-        let Some(hq) = self.store.hashtags() else {
-            return Ok(None);
-        };
+        let hq = self.store.hashtags();
         let (text, next) = hq
             .hashtag_edits_encoded(&self.q, self.after, EXPORT_PAGE, self.encode)
             .await?;

@@ -13,14 +13,13 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::{Stream, StreamExt};
 
-use super::engine::queries;
 use super::query::{describe, parse_query};
 use super::rows::ApiEdit;
+use crate::hashtags::query::{Cursor, EditRow, HashtagQuery};
 use crate::http::error::ApiError;
 use crate::http::params::Params;
 use crate::http::state::AppState;
 use crate::http::store_feed::{Source, follow};
-use crate::store::hashtag_queries::{Cursor, EditRow, HashtagQuery};
 use crate::store::{Store, StoreError};
 
 #[derive(Template)]
@@ -35,7 +34,7 @@ struct AtomFeed {
 
 pub async fn atom(State(state): State<AppState>, p: Params) -> Result<Response, ApiError> {
     let q = parse_query(&p)?;
-    let page = queries(&state)?.hashtag_edits(&q, None, 50).await?;
+    let page = state.store.hashtags().hashtag_edits(&q, None, 50).await?;
     let rest = p.without(&["cursor", "format", "limit"]);
     let entries: Vec<ApiEdit> = page.rows.into_iter().map(ApiEdit::from).collect();
     let updated = entries
@@ -68,9 +67,7 @@ impl Source for EditSource {
     type Item = SseEvent;
 
     async fn fill(&mut self, ready: &mut VecDeque<SseEvent>) -> Result<(), StoreError> {
-        let Some(hq) = self.store.hashtags() else {
-            return Ok(());
-        };
+        let hq = self.store.hashtags();
         let mut q = self.q.clone();
         if let Some(m) = self.mark {
             q.from_ms = Some(self.q.from_ms.map_or(m.time_ms, |f| f.max(m.time_ms)));
@@ -107,7 +104,7 @@ pub async fn live(
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let q = parse_query(&p)?;
     let place = state.live.admit(peer.ip())?;
-    let hq = queries(&state)?;
+    let hq = state.store.hashtags();
     let newest = hq.hashtag_edits(&q, None, 1).await?;
     let source = EditSource {
         store: Arc::clone(&state.store),

@@ -6,7 +6,6 @@
 //! 400 naming it. The URL holds the whole query, so results can be shared.
 
 mod api;
-mod engine;
 mod export;
 mod feeds;
 mod pages;

@@ -6,16 +6,15 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-use super::engine::queries;
 use super::query::{TagList, cursor, describe, parse_query, tag_key_of};
 use super::rows::ApiEdit;
 use super::timeseries::{Bucket, timeseries};
 use super::trending::trending;
+use crate::hashtags::query::{HashtagStats, TagInfo, TagOrder, TopBy, TopRow, TrendingRow};
 use crate::http::banner::ingest_note;
 use crate::http::error::ApiError;
 use crate::http::params::{DAY_MS, Params};
 use crate::http::state::AppState;
-use crate::store::hashtag_queries::{HashtagStats, TagInfo, TagOrder, TopBy, TopRow, TrendingRow};
 
 pub struct TopList {
     pub title: &'static str,
@@ -97,7 +96,7 @@ async fn results_page(
 ) -> Result<Response, ApiError> {
     let ingest_note = ingest_note(state);
     let form = FormValues::from(&p);
-    let hq = queries(state)?;
+    let hq = state.store.hashtags();
     let mut page = ResultsPage {
         ingest_note,
         form,
@@ -180,7 +179,9 @@ pub async fn tag_page(
     p: Params,
 ) -> Result<Response, ApiError> {
     let key = tag_key_of(&tag).ok_or_else(|| ApiError::NotFound("no tag given".into()))?;
-    let info = queries(&state)?
+    let info = state
+        .store
+        .hashtags()
         .hashtag_tags(&key, TagOrder::Key, 1)
         .await?
         .into_iter()
@@ -208,7 +209,9 @@ pub async fn tags_page(State(state): State<AppState>, p: Params) -> Result<Respo
         order,
         limit,
     } = TagList::from_params(&p, 500)?;
-    let tags = queries(&state)?
+    let tags = state
+        .store
+        .hashtags()
         .hashtag_tags(&prefix, order, limit)
         .await?
         .into_iter()

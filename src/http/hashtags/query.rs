@@ -3,11 +3,11 @@
 //! order and the continuation cursor; a bad value is a 400 naming it.
 
 use crate::extract::hashtag_key;
-use crate::http::error::ApiError;
-use crate::http::params::{Choices, DAY_MS, Params};
-use crate::store::hashtag_queries::{
+use crate::hashtags::query::{
     CHANGE_TYPES, Cursor, HashtagQuery, MediaFilter, TagMode, TagOrder, WikiFilter,
 };
+use crate::http::error::ApiError;
+use crate::http::params::{Choices, DAY_MS, Params};
 
 const MAX_TAGS: usize = 20;
 

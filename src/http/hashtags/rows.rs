@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::store::hashtag_queries::EditRow;
+use crate::hashtags::query::EditRow;
 
 /// An edit as the API, the exports and the pages show it.
 #[derive(Debug, Clone, Serialize)]

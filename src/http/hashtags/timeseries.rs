@@ -3,10 +3,10 @@
 
 use serde::Serialize;
 
+use crate::hashtags::query::{DayCount, HashtagQuery};
 use crate::http::buckets::{Unit, day_span, fill};
 use crate::http::error::ApiError;
 use crate::http::params::{Choices, Params};
-use crate::store::hashtag_queries::{DayCount, HashtagQuery};
 
 /// The period length of a hashtag time series.
 pub type Granularity = Unit;

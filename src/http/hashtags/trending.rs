@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
+use crate::hashtags::query::TrendingRow;
 use crate::http::error::ApiError;
 use crate::http::params::{Choices, DAY_MS, Params};
 use crate::http::state::AppState;
-use crate::store::hashtag_queries::{HashtagQueries, TrendingRow};
+use crate::store::HashtagQueries;
 
 const WINDOWS: Choices<(&str, i64)> = Choices {
     entries: &[
@@ -62,11 +63,8 @@ pub async fn trending(
 
 /// Home page section: trending tags of the last 30 days.
 pub async fn home_trending(state: &AppState) -> Vec<TrendingRow> {
-    match state.store.hashtags() {
-        Some(hq) => trending(hq, 30 * DAY_MS, 10)
-            .await
-            .map(|t| t.1)
-            .unwrap_or_default(),
-        None => Vec::new(),
-    }
+    trending(state.store.hashtags(), 30 * DAY_MS, 10)
+        .await
+        .map(|t| t.1)
+        .unwrap_or_default()
 }

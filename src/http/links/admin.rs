@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
-use crate::store::link_queries::CollectionDef;
+use crate::links::filter::CollectionDef;
 
 fn admin_error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({"error": message}))).into_response()

@@ -17,7 +17,8 @@ use crate::http::error::ApiError;
 use crate::http::export::Format;
 use crate::http::params::Params;
 use crate::http::state::AppState;
-use crate::store::link_queries::{LinkFilter, LinkMatch, TopBy};
+use crate::links::filter::{LinkFilter, LinkMatch};
+use crate::links::report::TopBy;
 
 /// `GET /api/links/events`
 pub async fn events(

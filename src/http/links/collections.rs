@@ -5,7 +5,7 @@ use super::filter::parse_filter;
 use crate::http::error::ApiError;
 use crate::http::params::Params;
 use crate::http::state::AppState;
-use crate::store::link_queries::{CollectionDef, LinkFilter};
+use crate::links::filter::{CollectionDef, LinkFilter};
 
 /// Config collections first, then those stored through the admin API.
 pub async fn all_collections(state: &AppState) -> Result<Vec<CollectionDef>, ApiError> {

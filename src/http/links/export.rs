@@ -10,7 +10,8 @@ use super::report::ReportView;
 use crate::http::csv::{self, Cell};
 use crate::http::error::ApiError;
 use crate::http::export::{self, Format};
-use crate::store::link_queries::{Cursor, LinkEventRow, LinkFilter};
+use crate::links::filter::LinkFilter;
+use crate::links::report::{Cursor, LinkEventRow};
 use crate::store::{Store, StoreError};
 
 const EVENT_CSV_HEADER: &[&str] = &[

@@ -30,7 +30,8 @@ use crate::http::error::ApiError;
 use crate::http::params::Choices;
 use crate::http::state::AppState;
 use crate::http::store_feed::{Source, follow};
-use crate::store::link_queries::{LinkEventRow, LinkFilter};
+use crate::links::filter::LinkFilter;
+use crate::links::report::LinkEventRow;
 use crate::store::{Store, StoreError};
 
 const PAGE: usize = 500;

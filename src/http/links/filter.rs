@@ -4,7 +4,7 @@
 use crate::extract::EditorKind;
 use crate::http::error::ApiError;
 use crate::http::params::{Choices, Params};
-use crate::store::link_queries::{LinkFilter, LinkMatch, Provenance, Tristate, parse_action};
+use crate::links::filter::{LinkFilter, LinkMatch, Provenance, Tristate, parse_action};
 
 /// Parameters every link endpoint accepts (filters) plus the per-view ones.
 const FILTER_KEYS: &[&str] = &[

@@ -2,7 +2,7 @@
 //! (CSV, NDJSON, streamed page by page with keyset pagination, so memory
 //! stays flat), the collections admin API, the EventStreams-style feeds and
 //! the pages. Every view runs on the one query engine in
-//! [`crate::store::link_queries`].
+//! [`crate::links`].
 
 mod admin;
 mod api;

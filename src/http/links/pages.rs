@@ -14,7 +14,8 @@ use crate::http::banner::ingest_note;
 use crate::http::error::ApiError;
 use crate::http::params::Params;
 use crate::http::state::AppState;
-use crate::store::link_queries::{CollectionDef, LinkEventRow, LinkMatch};
+use crate::links::filter::{CollectionDef, LinkMatch};
+use crate::links::report::LinkEventRow;
 
 fn render<T: Template>(status: StatusCode, t: T) -> Result<Response, ApiError> {
     Ok((status, Html(t.render()?)).into_response())
@@ -242,7 +243,7 @@ async fn report_page(
     api: String,
     page_path: String,
     q: Option<&str>,
-    filter_for: impl AsyncFnOnce(&Params) -> Result<crate::store::link_queries::LinkFilter, ApiError>,
+    filter_for: impl AsyncFnOnce(&Params) -> Result<crate::links::filter::LinkFilter, ApiError>,
     has_users: bool,
 ) -> Result<Response, ApiError> {
     let qs = base_query(q);

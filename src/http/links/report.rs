@@ -8,9 +8,8 @@ use crate::http::buckets::{Unit, day_span, fill};
 use crate::http::error::ApiError;
 use crate::http::params::{Choices, Params};
 use crate::http::state::AppState;
-use crate::store::link_queries::{
-    Cursor, LinkEventRow, LinkFilter, LinkReport, TopRow, UserDomainRow,
-};
+use crate::links::filter::LinkFilter;
+use crate::links::report::{Cursor, LinkEventRow, LinkReport, TopRow, UserDomainRow};
 
 #[derive(Serialize)]
 pub struct EventsPage {
@@ -137,7 +136,7 @@ pub struct ReportView {
     pub top_users: Vec<TopRow>,
     pub top_wikis: Vec<TopRow>,
     pub top_pages: Vec<TopRow>,
-    pub signals: crate::store::link_queries::SpamSignals,
+    pub signals: crate::links::report::SpamSignals,
     pub latest: Vec<LinkEventRow>,
     /// `rollups` or `log`: whether the per-domain rollups answered.
     pub computed_from: &'static str,

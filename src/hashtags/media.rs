@@ -19,8 +19,8 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use tokio_util::sync::CancellationToken;
 
+use super::query::{MediaCheck, MediaFlags};
 use crate::store::Store;
-use crate::store::hashtag_queries::{MediaCheck, MediaFlags};
 
 #[derive(Debug, Clone)]
 pub struct MediaOptions {
@@ -62,10 +62,6 @@ pub enum MediaError {
 
 /// Runs until `shutdown`.
 pub async fn run(opts: MediaOptions, store: Arc<dyn Store>, shutdown: CancellationToken) {
-    let Some(_) = store.hashtags() else {
-        tracing::warn!("media flags: this backend has no hashtag queries; not checking");
-        return;
-    };
     let client = match reqwest::Client::builder()
         .user_agent(opts.user_agent.clone())
         .timeout(opts.timeout)
@@ -78,10 +74,10 @@ pub async fn run(opts: MediaOptions, store: Arc<dyn Store>, shutdown: Cancellati
         }
     };
     loop {
-        let pending = match store.hashtags() {
-            Some(hq) => hq.media_pending(opts.batch, opts.max_attempts).await,
-            None => return,
-        };
+        let pending = store
+            .hashtags()
+            .media_pending(opts.batch, opts.max_attempts)
+            .await;
         let mut wait = pending.as_ref().map(Vec::is_empty).unwrap_or(true);
         match pending {
             Ok(items) if !items.is_empty() => {
@@ -101,9 +97,7 @@ pub async fn run(opts: MediaOptions, store: Arc<dyn Store>, shutdown: Cancellati
                     .collect()
                     .await;
                 wait = results.iter().any(|(_, r)| r.is_none());
-                if let Some(hq) = store.hashtags()
-                    && let Err(e) = hq.media_record(results).await
-                {
+                if let Err(e) = store.hashtags().media_record(results).await {
                     tracing::warn!(error = %e, "media flags: cannot record results");
                     wait = true;
                 }

@@ -1,6 +1,7 @@
-//! Hashtag queries: one validated query type and the read operations every
-//! backend answers with it (the JSON API, the pages, the feeds and the exports
-//! all go through these).
+//! The hashtag query: one validated query type, its parameters' domain
+//! enums and the rows and reports it is answered with. No SQL: the store
+//! turns a [`HashtagQuery`] into queries (`crate::store::hashtags`), and the
+//! JSON API, the pages, the feeds and the exports all build one.
 //!
 //! Semantics, whatever the backend:
 //! - a query matches *edits* (rows of `hashtag_edits`), never tag rows: an edit
@@ -11,10 +12,7 @@
 //! - results come newest first, `(time_ms, id)` descending, and a [`Cursor`]
 //!   continues after the last row seen (keyset, never OFFSET).
 
-use async_trait::async_trait;
 use serde::Serialize;
-
-use super::StoreError;
 
 /// How several tags combine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -268,18 +266,6 @@ pub enum TagOrder {
     Recent,
 }
 
-impl TagOrder {
-    /// The `ORDER BY` of the vocabulary query (`hashtag_tags`), the same on
-    /// both backends.
-    pub fn sql(self) -> &'static str {
-        match self {
-            TagOrder::Uses => "uses DESC, tag_key",
-            TagOrder::Key => "tag_key",
-            TagOrder::Recent => "last_ms DESC, tag_key",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct TrendingRow {
     pub key: String,
@@ -309,80 +295,3 @@ pub struct MediaFlags {
 
 /// Appends one edit to an export (text, scratch space, the edit).
 pub type RowEncoder = fn(&mut String, &mut String, &EditRow);
-
-/// The read side of hashtag tracking. Implemented by each backend in
-/// `src/store/`; nothing else builds these queries.
-#[async_trait]
-pub trait HashtagQueries: Send + Sync {
-    /// Matching edits newest first, `limit` at most, after `after`.
-    async fn hashtag_edits(
-        &self,
-        q: &HashtagQuery,
-        after: Option<Cursor>,
-        limit: usize,
-    ) -> Result<EditPage, StoreError>;
-
-    /// Matching edits newest first, as [`HashtagQueries::hashtag_edits`],
-    /// each passed to `encode` (which appends it to the text, using the
-    /// second string as scratch space) instead of returned: the exports'
-    /// path. A backend may reuse one row's buffers for every edit and encode
-    /// where it reads. Returns the text and where the next page starts.
-    async fn hashtag_edits_encoded(
-        &self,
-        q: &HashtagQuery,
-        after: Option<Cursor>,
-        limit: usize,
-        encode: RowEncoder,
-    ) -> Result<(String, Option<Cursor>), StoreError> {
-        let page = self.hashtag_edits(q, after, limit).await?;
-        let (mut out, mut scratch) = (String::new(), String::new());
-        for r in &page.rows {
-            encode(&mut out, &mut scratch, r);
-        }
-        Ok((out, page.next))
-    }
-
-    async fn hashtag_stats(&self, q: &HashtagQuery) -> Result<HashtagStats, StoreError>;
-
-    /// Distinct matching edits per UTC day, ascending, without empty days.
-    async fn hashtag_days(&self, q: &HashtagQuery) -> Result<Vec<DayCount>, StoreError>;
-
-    async fn hashtag_top(
-        &self,
-        q: &HashtagQuery,
-        by: TopBy,
-        limit: usize,
-    ) -> Result<Vec<TopRow>, StoreError>;
-
-    /// Tags with the most edits in `[until_ms - window_ms, until_ms)`, and
-    /// their count in the window before.
-    async fn hashtag_trending(
-        &self,
-        until_ms: i64,
-        window_ms: i64,
-        limit: usize,
-    ) -> Result<Vec<TrendingRow>, StoreError>;
-
-    /// The tag vocabulary, optionally by key prefix.
-    async fn hashtag_tags(
-        &self,
-        prefix: &str,
-        order: TagOrder,
-        limit: usize,
-    ) -> Result<Vec<TagInfo>, StoreError>;
-
-    /// Time of the newest stored hashtag edit.
-    async fn hashtag_newest_ms(&self) -> Result<Option<i64>, StoreError>;
-
-    /// Edits with a revision whose media flags are unknown and that have
-    /// been tried fewer than `max_attempts` times, newest first.
-    async fn media_pending(
-        &self,
-        limit: usize,
-        max_attempts: i64,
-    ) -> Result<Vec<MediaCheck>, StoreError>;
-
-    /// Records checks: `Some` sets the flags, `None` counts a failed attempt.
-    async fn media_record(&self, results: Vec<(i64, Option<MediaFlags>)>)
-    -> Result<(), StoreError>;
-}

@@ -1,30 +1,25 @@
-//! [`LinkQueries`] for PostgreSQL: the same query engine (`link_queries`
-//! builds the WHERE clauses with `$N` placeholders) and the same answers as
-//! SQLite. Where SQLite lets ORDER BY use expressions over output aliases,
-//! these queries wrap the aggregate in a subquery.
+//! [`LinkQueries`] for PostgreSQL: it runs the shared queries of
+//! `crate::store::links` (`$N` placeholders) on pooled connections, a
+//! report's sections at once, and reads their rows.
 
 use async_trait::async_trait;
 use tokio_postgres::Row;
-use tokio_postgres::types::ToSql;
 
-use super::link_queries::{
-    CollectionDef, Cursor, DayCount, EVENT_COLUMNS, LinkEventRow, LinkFilter, LinkQueries,
-    LinkReport, Placeholders, SpamSignals, SqlBuilder, SqlValue, TopBy, TopRow, UserDomainRow,
-    where_clause,
-};
-use super::link_rollup::{RollupDay, RollupDim, RollupPlan, RollupQuery, RollupRows};
-use super::{LinkAction, PostgresStore, StoreError};
+use super::{PostgresStore, StoreError};
 use crate::clock::now_ms;
+use crate::links::filter::{CollectionDef, LinkFilter};
+use crate::links::report::{
+    Cursor, LinkEventRow, LinkReport, RollupDay, RollupRows, SpamSignals, TopBy, TopRow,
+    UserDomainRow,
+};
+use crate::links::rollup::{RollupDim, RollupPlan};
+use crate::store::links::{
+    LinkQueries, RollupSql, days_sql, events_after_sql, events_sql, log_report, present_sql,
+    signal_filter, signals_sql, spam_signals, top_sql, user_domains_sql,
+};
+use crate::store::sql::{Dialect, Query, SqlValue, pg_params};
 
-fn params(values: &[SqlValue]) -> Vec<&(dyn ToSql + Sync)> {
-    values
-        .iter()
-        .map(|v| match v {
-            SqlValue::Int(n) => n as &(dyn ToSql + Sync),
-            SqlValue::Text(s) => s as &(dyn ToSql + Sync),
-        })
-        .collect()
-}
+const D: Dialect = Dialect::Postgres;
 
 /// A row of `key, wiki, added, removed`.
 fn top_row(r: &Row) -> TopRow {
@@ -64,25 +59,23 @@ fn event_row(r: &Row) -> LinkEventRow {
     }
 }
 
-const ADDED: &str = "SUM(CASE WHEN le.action IN ('added', 'page_restored') THEN 1 ELSE 0 END)";
-const REMOVED: &str = "SUM(CASE WHEN le.action IN ('removed', 'page_deleted') THEN 1 ELSE 0 END)";
-
 impl PostgresStore {
-    async fn rollup_rows(&self, q: RollupQuery) -> Result<Vec<Row>, StoreError> {
+    async fn rollup_rows(&self, q: Query) -> Result<Vec<Row>, StoreError> {
         self.query_rows(&q.sql, &q.params).await
     }
 
-    async fn rollup_top(&self, q: RollupQuery) -> Result<Vec<TopRow>, StoreError> {
+    async fn rollup_top(&self, q: Query) -> Result<Vec<TopRow>, StoreError> {
         Ok(self.rollup_rows(q).await?.iter().map(top_row).collect())
     }
 
-    async fn rollup_count(&self, q: RollupQuery) -> Result<i64, StoreError> {
+    async fn rollup_count(&self, q: Query) -> Result<i64, StoreError> {
         Ok(self.rollup_rows(q).await?.first().map_or(0, |r| r.get(0)))
     }
 
     /// A domain report from the rollups (see [`RollupPlan`]), its queries
     /// run at once on pooled connections.
     async fn rollup_report(&self, plan: &RollupPlan, top: usize) -> Result<LinkReport, StoreError> {
+        let plan = RollupSql { plan, dialect: D };
         let (days, top_users, top_wikis, top_pages, adders, adder_wikis, top_adder, present) = tokio::try_join!(
             self.rollup_rows(plan.days()),
             self.rollup_top(plan.top(RollupDim::User, top)),
@@ -122,9 +115,13 @@ impl PostgresStore {
     async fn query_rows(&self, sql: &str, values: &[SqlValue]) -> Result<Vec<Row>, StoreError> {
         let client = self.client().await?;
         client
-            .query(sql, &params(values))
+            .query(sql, &pg_params(values))
             .await
             .map_err(|e| self.err(e))
+    }
+
+    async fn rows(&self, q: &Query) -> Result<Vec<Row>, StoreError> {
+        self.query_rows(&q.sql, &q.params).await
     }
 
     async fn top_rows(
@@ -133,30 +130,8 @@ impl PostgresStore {
         by: TopBy,
         limit: usize,
     ) -> Result<Vec<TopRow>, StoreError> {
-        let mut b = SqlBuilder::new(Placeholders::Postgres);
-        let mut conds = filter.where_sql(&mut b, "le");
-        let (key, wiki, group) = match by {
-            TopBy::Domain => {
-                conds.push("le.domain IS NOT NULL".into());
-                ("le.domain", "NULL::text", "le.domain")
-            }
-            TopBy::User => {
-                conds.push("le.performer IS NOT NULL".into());
-                ("le.performer", "NULL::text", "le.performer")
-            }
-            TopBy::Wiki => ("le.wiki", "NULL::text", "le.wiki"),
-            TopBy::Page => ("le.page_title", "le.wiki", "le.wiki, le.page_title"),
-        };
-        let lim = b.int(limit as i64);
-        let sql = format!(
-            "SELECT k, w, a, r FROM (
-                SELECT {key} AS k, {wiki} AS w, {ADDED} AS a, {REMOVED} AS r
-                FROM link_events le {} GROUP BY {group}) t
-             ORDER BY a DESC, a - r DESC, k LIMIT {lim}",
-            where_clause(&conds)
-        );
         Ok(self
-            .query_rows(&sql, &b.params)
+            .rows(&top_sql(D, filter, by, limit))
             .await?
             .iter()
             .map(top_row)
@@ -164,40 +139,14 @@ impl PostgresStore {
     }
 
     async fn signals(&self, filter: &LinkFilter) -> Result<SpamSignals, StoreError> {
-        let mut f = filter.clone();
-        f.actions = vec![LinkAction::Added];
-        let mut b = SqlBuilder::new(Placeholders::Postgres);
-        let conds = f.where_sql(&mut b, "le");
-        let week = b.int(7 * 86_400_000);
-        let sql = format!(
-            "SELECT COUNT(*), COUNT(DISTINCT le.performer), COUNT(DISTINCT le.wiki),
-                SUM(CASE WHEN le.editor_kind IN ('ip', 'temp') THEN 1 ELSE 0 END),
-                SUM(CASE WHEN (le.performer_registration_ms IS NOT NULL
-                               AND le.time_ms - le.performer_registration_ms < {week})
-                           OR le.performer_edit_count < 10 THEN 1 ELSE 0 END),
-                SUM(CASE WHEN EXISTS (SELECT 1 FROM link_events r
-                       WHERE r.wiki = le.wiki AND r.page_id = le.page_id
-                         AND md5(r.raw) = md5(le.raw) AND r.raw = le.raw
-                         AND r.action = 'removed' AND r.id > le.id) THEN 1 ELSE 0 END)
-             FROM link_events le {}",
-            where_clause(&conds)
-        );
-        let rows = self.query_rows(&sql, &b.params).await?;
-        let mut s = SpamSignals::default();
-        if let Some(r) = rows.first() {
-            s.additions = r.get(0);
-            s.users = r.get(1);
-            s.wikis = r.get(2);
-            s.ip_or_temp_additions = r.get::<_, Option<i64>>(3).unwrap_or(0);
-            s.new_account_additions = r.get::<_, Option<i64>>(4).unwrap_or(0);
-            s.later_removed = r.get::<_, Option<i64>>(5).unwrap_or(0);
-        }
-        if let Some(top) = self.top_rows(&f, TopBy::User, 1).await?.into_iter().next() {
-            s.top_user = Some(top.key);
-            s.top_user_additions = top.added;
-        }
-        s.finish();
-        Ok(s)
+        let rows = self.rows(&signals_sql(D, filter)).await?;
+        let row = rows.first().map_or((0, 0, 0, None, None, None), |r| {
+            (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5))
+        });
+        let top = self
+            .top_rows(&signal_filter(filter), TopBy::User, 1)
+            .await?;
+        Ok(spam_signals(row, top.into_iter().next()))
     }
 }
 
@@ -209,22 +158,8 @@ impl LinkQueries for PostgresStore {
         cursor: Option<Cursor>,
         limit: usize,
     ) -> Result<Vec<LinkEventRow>, StoreError> {
-        let mut b = SqlBuilder::new(Placeholders::Postgres);
-        let mut conds = filter.where_sql(&mut b, "le");
-        if let Some(cur) = cursor {
-            let t = b.int(cur.time_ms);
-            let i = b.int(cur.id);
-            conds.push(format!(
-                "(le.time_ms < {t} OR (le.time_ms = {t} AND le.id < {i}))"
-            ));
-        }
-        let lim = b.int(limit as i64);
-        let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM link_events le {} ORDER BY le.time_ms DESC, le.id DESC LIMIT {lim}",
-            where_clause(&conds)
-        );
         Ok(self
-            .query_rows(&sql, &b.params)
+            .rows(&events_sql(D, filter, cursor, limit))
             .await?
             .iter()
             .map(event_row)
@@ -238,26 +173,14 @@ impl LinkQueries for PostgresStore {
         limit: usize,
         first_seen_only: bool,
     ) -> Result<Vec<LinkEventRow>, StoreError> {
-        let mut b = SqlBuilder::new(Placeholders::Postgres);
-        let mut conds = filter.where_sql(&mut b, "le");
-        conds.push(format!("le.id > {}", b.int(after_id)));
-        if first_seen_only {
-            conds.push("le.action = 'added'".into());
-            conds.push(
-                "NOT EXISTS (SELECT 1 FROM link_events p
-                   WHERE md5(COALESCE(p.target, p.url)) = md5(COALESCE(le.target, le.url))
-                     AND COALESCE(p.target, p.url) = COALESCE(le.target, le.url)
-                     AND p.action = 'added' AND p.id < le.id)"
-                    .into(),
-            );
-        }
-        let lim = b.int(limit as i64);
-        let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM link_events le {} ORDER BY le.id LIMIT {lim}",
-            where_clause(&conds)
-        );
         Ok(self
-            .query_rows(&sql, &b.params)
+            .rows(&events_after_sql(
+                D,
+                filter,
+                after_id,
+                limit,
+                first_seen_only,
+            ))
             .await?
             .iter()
             .map(event_row)
@@ -285,63 +208,31 @@ impl LinkQueries for PostgresStore {
     }
 
     async fn link_report(&self, filter: &LinkFilter, top: usize) -> Result<LinkReport, StoreError> {
-        if let Some(plan) = RollupPlan::for_filter(filter, Placeholders::Postgres) {
+        if let Some(plan) = RollupPlan::for_filter(filter) {
             return self.rollup_report(&plan, top).await;
         }
-        let mut b = SqlBuilder::new(Placeholders::Postgres);
-        let conds = filter.where_sql(&mut b, "le");
-        let sql = format!(
-            "SELECT le.time_ms / 86400000 AS d, {ADDED}, {REMOVED}, MIN(le.time_ms), MAX(le.time_ms)
-             FROM link_events le {} GROUP BY d ORDER BY d",
-            where_clause(&conds)
-        );
-        let mut pb = SqlBuilder::new(Placeholders::Postgres);
-        let mut pconds = filter.match_sql(&mut pb, "le");
-        pconds.push("pl.deleted = 0".into());
-        let psql = format!(
-            "SELECT COUNT(*) FROM page_links pl JOIN link_events le ON le.id = pl.last_event_id {}",
-            where_clause(&pconds)
-        );
+        let (days_q, present_q) = (days_sql(D, filter), present_sql(D, filter));
         // The sections are independent queries: run them at once on
         // separate pooled connections.
         let (series, present, top_users, top_wikis, top_pages, signals) = tokio::try_join!(
-            self.query_rows(&sql, &b.params),
-            self.query_rows(&psql, &pb.params),
+            self.rows(&days_q),
+            self.rows(&present_q),
             self.top_rows(filter, TopBy::User, top),
             self.top_rows(filter, TopBy::Wiki, top),
             self.top_rows(filter, TopBy::Page, top),
             self.signals(filter),
         )?;
-        let mut days = Vec::new();
-        let (mut first, mut last): (Option<i64>, Option<i64>) = (None, None);
-        for r in series {
-            days.push(DayCount {
-                day: r.get(0),
-                added: r.get(1),
-                removed: r.get(2),
-            });
-            let lo: i64 = r.get(3);
-            let hi: i64 = r.get(4);
-            first = Some(first.map_or(lo, |f| f.min(lo)));
-            last = Some(last.map_or(hi, |l| l.max(hi)));
-        }
-        let added = days.iter().map(|d| d.added).sum();
-        let removed = days.iter().map(|d| d.removed).sum();
+        let days = series
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+            .collect();
         let present = present.first().map_or(0, |r| r.get(0));
-        Ok(LinkReport {
-            added,
-            removed,
-            net: added - removed,
-            present,
-            first_seen_ms: first,
-            last_seen_ms: last,
+        Ok(log_report(
             days,
-            top_users,
-            top_wikis,
-            top_pages,
+            present,
+            [top_users, top_wikis, top_pages],
             signals,
-            computed_from: "log",
-        })
+        ))
     }
 
     async fn link_top(
@@ -357,15 +248,8 @@ impl LinkQueries for PostgresStore {
         &self,
         filter: &LinkFilter,
     ) -> Result<Vec<UserDomainRow>, StoreError> {
-        let mut b = SqlBuilder::new(Placeholders::Postgres);
-        let conds = filter.where_sql(&mut b, "le");
-        let sql = format!(
-            "SELECT le.wiki, le.domain, {ADDED} AS a, {REMOVED}, MIN(le.time_ms), MAX(le.time_ms)
-             FROM link_events le {} GROUP BY le.wiki, le.domain ORDER BY a DESC, le.wiki, le.domain",
-            where_clause(&conds)
-        );
         Ok(self
-            .query_rows(&sql, &b.params)
+            .rows(&user_domains_sql(D, filter))
             .await?
             .iter()
             .map(|r| UserDomainRow {
