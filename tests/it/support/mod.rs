@@ -11,8 +11,25 @@ use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_wikiwatch");
 
+/// The bundled recordings (`fixtures/` at the top of the repository).
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// A file of the test-only fixtures (`tests/fixtures/NAME`), as a path string.
+pub fn test_fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// `target/test-artifacts/` (screenshots, downloads), created if missing.
+pub fn artifacts() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
+    std::fs::create_dir_all(&dir).expect("artifact dir");
+    dir
 }
 
 /// A child process that is killed (SIGKILL) when dropped.
@@ -281,9 +298,7 @@ pub fn browser_dom(browser: &Path, url: &str) -> String {
 
 /// A PNG screenshot kept under `target/test-artifacts/NAME.png`; returns its path.
 pub fn browser_screenshot(browser: &Path, url: &str, name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
-    std::fs::create_dir_all(&dir).expect("artifact dir");
-    let path = dir.join(format!("{name}.png"));
+    let path = artifacts().join(format!("{name}.png"));
     let _ = std::fs::remove_file(&path);
     let shot = format!("--screenshot={}", path.display());
     headless(
@@ -299,10 +314,66 @@ pub fn browser_screenshot(browser: &Path, url: &str, name: &str) -> PathBuf {
     path
 }
 
+/// Every test that uses the shared PostgreSQL server holds a read lock on it
+/// while it runs; `pg_restart` stops and restarts that server, so it holds
+/// the write lock (the tests are threads of one process now, no longer
+/// separate test binaries run one after the other).
+static PG_SERVER: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+/// A test database on the shared server, as a URL (it derefs to `&str`);
+/// keeps the server up (no restart) for as long as it lives.
+pub struct PgDatabase {
+    url: String,
+    _server: tokio::sync::RwLockReadGuard<'static, ()>,
+}
+
+impl std::ops::Deref for PgDatabase {
+    type Target = String;
+    fn deref(&self) -> &String {
+        &self.url
+    }
+}
+
+impl std::fmt::Display for PgDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.url)
+    }
+}
+
 /// A fresh, empty PostgreSQL database on the server `scripts/with-postgres`
-/// started, as a URL; `None` (with a note) when there is no server, unless
+/// started; `None` (with a note) when there is no server, unless
+/// `WIKIWATCH_REQUIRE_PG=1`, which makes that a failure. The server is not
+/// restarted while the returned value lives.
+pub async fn pg_database() -> Option<PgDatabase> {
+    pg_admin_url()?;
+    // Waits only for a running `pg_restart` (which never queues: see
+    // `pg_server_exclusive`), so a test may hold several of these.
+    let server = PG_SERVER.read().await;
+    let url = create_pg_database().await?;
+    Some(PgDatabase {
+        url,
+        _server: server,
+    })
+}
+
+/// Sole use of the shared PostgreSQL server (to stop and restart it), once
+/// no other test holds a [`PgDatabase`]; `None` when there is no server.
+/// Polls instead of queueing: a queued writer would block a test that
+/// already holds one database from getting its second one.
+pub async fn pg_server_exclusive() -> Option<tokio::sync::RwLockWriteGuard<'static, ()>> {
+    pg_admin_url()?;
+    let server = wait_for(
+        "the other PostgreSQL tests to finish",
+        Duration::from_secs(1800),
+        || async { PG_SERVER.try_write().ok() },
+    )
+    .await;
+    Some(server)
+}
+
+/// `WIKIWATCH_TEST_PG_URL`, or `None` (with a note) when unset, unless
 /// `WIKIWATCH_REQUIRE_PG=1`, which makes that a failure.
-pub async fn pg_database() -> Option<String> {
+fn pg_admin_url() -> Option<String> {
     let Ok(admin) = std::env::var("WIKIWATCH_TEST_PG_URL") else {
         if std::env::var("WIKIWATCH_REQUIRE_PG").as_deref() == Ok("1") {
             panic!(
@@ -312,6 +383,13 @@ pub async fn pg_database() -> Option<String> {
         eprintln!("note: no PostgreSQL (WIKIWATCH_TEST_PG_URL unset); PostgreSQL variant skipped");
         return None;
     };
+    Some(admin)
+}
+
+/// A fresh, empty database on the shared server, as a URL, without taking
+/// the server lock (for `pg_restart`, which holds it exclusively).
+pub async fn create_pg_database() -> Option<String> {
+    let admin = pg_admin_url()?;
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let name = format!(
         "ww_{}_{}_{}",
@@ -339,72 +417,89 @@ pub async fn pg_database() -> Option<String> {
 /// API suites a second time), a fresh PostgreSQL database.
 pub async fn test_db(dir: &Path, name: &str) -> String {
     if std::env::var("WIKIWATCH_TEST_BACKEND").as_deref() == Ok("postgres") {
-        return pg_database()
+        return create_pg_database()
             .await
             .expect("WIKIWATCH_TEST_BACKEND=postgres needs WIKIWATCH_TEST_PG_URL");
     }
     format!("sqlite:{}", dir.join(name).display())
 }
 
-/// [`test_db`] for synchronous helpers (runs on a thread of its own, so it
-/// also works inside an async test).
-pub fn test_db_blocking(dir: &Path, name: &str) -> String {
-    let (dir, name) = (dir.to_path_buf(), name.to_owned());
-    std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime")
-            .block_on(test_db(&dir, &name))
-    })
-    .join()
-    .expect("test database")
-}
+/// The four streams `wikiwatch run` reads from the replay server.
+pub const STREAMS: &str = "/v2/stream/recentchange,page-links-change,page-delete,page-undelete";
 
-/// A replay server over the recording `input` (paced fast) and `wikiwatch
-/// run` ingesting all four streams from it into a fresh test database
-/// ([`test_db`]: SQLite, or PostgreSQL with `WIKIWATCH_TEST_BACKEND`).
-/// Returns (replay server, app).
-#[allow(dead_code)]
-pub async fn replay_and_run(dir: &Path, input: &str, db_name: &str) -> (Proc, Proc) {
-    let up = Proc::start(
-        &[
-            "replay-server",
-            "--listen",
-            "127.0.0.1:0",
-            "--pace",
-            "fast",
-            "--input",
-            input,
-        ],
-        dir,
-    );
-    let db = test_db(dir, db_name).await;
-    let app = run_on_replay(&up, dir, &db);
-    (up, app)
+/// The flag the hashtag and ingest suites add to [`run`]: hashtags in
+/// Wikidata edits count too.
+pub const WIKIDATA: &str = "--hashtags-include-wikidata";
+
+/// `wikiwatch replay-server` on a random port with `args` (`--pace`,
+/// `--input`, `--synth-events`, faults…); without `--pace` it serves at the
+/// recorded pace.
+pub fn replay(args: &[&str], dir: &Path) -> Proc {
+    let mut all = vec!["replay-server", "--listen", "127.0.0.1:0"];
+    all.extend_from_slice(args);
+    Proc::start(&all, dir)
 }
 
 /// `wikiwatch run` ingesting all four streams from the replay server `up`
-/// into the database `db`, cutting batches every 50 ms.
-#[allow(dead_code)]
-pub fn run_on_replay(up: &Proc, dir: &Path, db: &str) -> Proc {
-    let upstream = up.url("/v2/stream/recentchange,page-links-change,page-delete,page-undelete");
-    Proc::start(
-        &[
-            "run",
-            "--upstream",
-            &upstream,
-            "--db",
-            db,
-            "--listen",
-            "127.0.0.1:0",
-            "--contact",
-            "wikiwatch tests",
-            "--log-format",
-            "text",
-            "--batch-max-ms",
-            "50",
-        ],
-        dir,
+/// into the database `db`, on a random port, with text logs, cutting batches
+/// every 50 ms unless `extra` sets `--batch-max-ms`; then `extra`.
+pub fn run(up: &Proc, db: &str, extra: &[&str], dir: &Path) -> Proc {
+    let upstream = up.url(STREAMS);
+    let mut args = vec![
+        "run",
+        "--upstream",
+        &upstream,
+        "--db",
+        db,
+        "--listen",
+        "127.0.0.1:0",
+        "--contact",
+        "wikiwatch tests",
+        "--log-format",
+        "text",
+    ];
+    if !extra.contains(&"--batch-max-ms") {
+        args.extend_from_slice(&["--batch-max-ms", "50"]);
+    }
+    args.extend_from_slice(extra);
+    Proc::start(&args, dir)
+}
+
+/// A replay server over the recording `input` (paced fast) and [`run`]
+/// ingesting from it into a fresh test database ([`test_db`]: SQLite, or
+/// PostgreSQL with `WIKIWATCH_TEST_BACKEND`). Returns (replay server, app).
+pub async fn replay_and_run(dir: &Path, input: &str, db_name: &str) -> (Proc, Proc) {
+    let up = replay(&["--pace", "fast", "--input", input], dir);
+    let db = test_db(dir, db_name).await;
+    let app = run(&up, &db, &[], dir);
+    (up, app)
+}
+
+/// Polls `/api/status` until `p` has committed at least `n` events; returns
+/// that status.
+pub async fn wait_committed(p: &Proc, n: u64) -> serde_json::Value {
+    wait_for(
+        &format!("{n} events committed"),
+        Duration::from_secs(180),
+        || async {
+            let s = status(p).await?;
+            (counter(&s, "events_committed") >= n).then_some(s)
+        },
     )
+    .await
+}
+
+/// Polls `/api/status` until `p` has committed at least `events` events and
+/// stores at least `link_rows` link events.
+pub async fn wait_links(p: &Proc, events: u64, link_rows: i64) {
+    wait_for(
+        &format!("{events} events and {link_rows} link events"),
+        Duration::from_secs(90),
+        || async {
+            let s = status(p).await?;
+            (counter(&s, "events_committed") >= events && rows(&s, "link_events") >= link_rows)
+                .then_some(())
+        },
+    )
+    .await;
 }

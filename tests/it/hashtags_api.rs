@@ -3,57 +3,13 @@
 //! with known answers, over the bundled real recordings (#petscan) and over
 //! synthetic campaign traffic.
 
-mod support;
+use crate::support;
 
 use std::collections::HashSet;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{Proc, counter, status, wait_for};
-
-const STREAMS: &str = "/v2/stream/recentchange,page-links-change,page-delete,page-undelete";
-
-fn replay(extra: &[&str], dir: &std::path::Path) -> Proc {
-    let mut args = vec!["replay-server", "--listen", "127.0.0.1:0", "--pace", "fast"];
-    args.extend_from_slice(extra);
-    Proc::start(&args, dir)
-}
-
-fn run(upstream: &Proc, dir: &std::path::Path) -> Proc {
-    let url = upstream.url(STREAMS);
-    let db = support::test_db_blocking(dir, "w.db");
-    Proc::start(
-        &[
-            "run",
-            "--upstream",
-            &url,
-            "--db",
-            &db,
-            "--listen",
-            "127.0.0.1:0",
-            "--contact",
-            "wikiwatch tests",
-            "--log-format",
-            "text",
-            "--hashtags-include-wikidata",
-            "--batch-max-ms",
-            "50",
-        ],
-        dir,
-    )
-}
-
-async fn wait_committed(p: &Proc, n: u64) {
-    wait_for(
-        &format!("{n} events committed"),
-        Duration::from_secs(120),
-        || async {
-            let s = status(p).await?;
-            (counter(&s, "events_committed") >= n).then_some(())
-        },
-    )
-    .await;
-}
+use support::{Proc, WIKIDATA, replay, run, test_db, wait_committed};
 
 async fn get(p: &Proc, path: &str) -> (u16, String) {
     let r = reqwest::get(p.url(path)).await.expect("request");
@@ -342,8 +298,9 @@ fn chrono_ms(dt: &str) -> i64 {
 async fn fixture_app(dir: &std::path::Path) -> (Proc, Proc) {
     let file = dir.join("fixture.ndjson");
     std::fs::write(&file, fixture_ndjson()).unwrap();
-    let up = replay(&["--input", file.to_str().unwrap()], dir);
-    let app = run(&up, dir);
+    let up = replay(&["--pace", "fast", "--input", file.to_str().unwrap()], dir);
+    let db = test_db(dir, "w.db").await;
+    let app = run(&up, &db, &[WIKIDATA], dir);
     wait_committed(&app, fixture_events().len() as u64).await;
     (up, app)
 }
@@ -704,19 +661,12 @@ async fn live_feed_sends_new_matching_edits() {
     // it slowly (one event per 300 ms).
     let file = dir.path().join("fixture.ndjson");
     std::fs::write(&file, fixture_ndjson()).unwrap();
-    let up = Proc::start(
-        &[
-            "replay-server",
-            "--listen",
-            "127.0.0.1:0",
-            "--input",
-            file.to_str().unwrap(),
-            "--pace",
-            "3/s",
-        ],
+    let up = replay(
+        &["--input", file.to_str().unwrap(), "--pace", "3/s"],
         dir.path(),
     );
-    let app = run(&up, dir.path());
+    let db = test_db(dir.path(), "w.db").await;
+    let app = run(&up, &db, &[WIKIDATA], dir.path());
     let resp = reqwest::get(app.url("/hashtags/live?tags=wpwp"))
         .await
         .unwrap();
@@ -740,8 +690,9 @@ async fn live_feed_sends_new_matching_edits() {
 #[tokio::test]
 async fn real_recordings_petscan_numbers() {
     let dir = tempfile::tempdir().unwrap();
-    let up = replay(&[], dir.path());
-    let app = run(&up, dir.path());
+    let up = replay(&["--pace", "fast"], dir.path());
+    let db = test_db(dir.path(), "w.db").await;
+    let app = run(&up, &db, &[WIKIDATA], dir.path());
     wait_committed(&app, 5_796).await;
     let s = json(&app, "/api/hashtags/stats?tags=petscan").await;
     assert_eq!(s["edits"], 341);
@@ -820,8 +771,9 @@ async fn real_recordings_petscan_numbers() {
 async fn synthetic_campaigns_are_consistent_across_endpoints() {
     let dir = tempfile::tempdir().unwrap();
     // The bundled recordings plus 20,000 synthetic events.
-    let up = replay(&["--synth-events", "20000"], dir.path());
-    let app = run(&up, dir.path());
+    let up = replay(&["--pace", "fast", "--synth-events", "20000"], dir.path());
+    let db = test_db(dir.path(), "w.db").await;
+    let app = run(&up, &db, &[WIKIDATA], dir.path());
     wait_committed(&app, 20_000 + 5_796).await;
     let edits = |q: &'static str| {
         let app = &app;
