@@ -305,6 +305,16 @@ async fn fixture_app(dir: &std::path::Path) -> (Proc, Proc) {
     (up, app)
 }
 
+/// The sum of the `edits` of a `/api/hashtags/top` answer's rows.
+fn edits_sum(top: &Value) -> i64 {
+    top["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["edits"].as_i64().unwrap())
+        .sum()
+}
+
 fn count(v: &Value) -> usize {
     v["rows"].as_array().map(Vec::len).unwrap_or(0)
 }
@@ -724,12 +734,7 @@ async fn real_recordings_petscan_numbers() {
         json!([{"key": "www.wikidata.org", "wiki": null, "edits": 341}])
     );
     let top = json(&app, "/api/hashtags/top?tags=petscan&by=user&limit=100").await;
-    let sum: i64 = top["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["edits"].as_i64().unwrap())
-        .sum();
+    let sum = edits_sum(&top);
     assert_eq!(sum, 341);
     let t = json(&app, "/api/hashtags/timeseries?tags=petscan").await;
     assert_eq!(
@@ -795,12 +800,7 @@ async fn synthetic_campaigns_are_consistent_across_endpoints() {
 
     // Wikis partition the edits.
     let top = json(&app, "/api/hashtags/top?tags=1lib1ref&by=wiki&limit=1000").await;
-    let sum: i64 = top["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["edits"].as_i64().unwrap())
-        .sum();
+    let sum = edits_sum(&top);
     assert_eq!(sum, lib);
     let wp = edits("tags=1lib1ref&wiki=*.wikipedia.org").await;
     let not_wp: i64 = top["rows"]

@@ -5,21 +5,7 @@
 
 use crate::support;
 
-use std::process::Command;
-
-use support::{PgDatabase, pg_database};
-
-fn dump(db: &str) {
-    let out = Command::new(env!("CARGO_BIN_EXE_wikiwatch"))
-        .args(["dump", "--db", db])
-        .output()
-        .expect("run wikiwatch");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use support::{PgDatabase, dump, pg_database};
 
 /// A fresh database migrated to the newest version by running the binary
 /// once, and a client on it; `None` without a PostgreSQL server.
