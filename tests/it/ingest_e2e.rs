@@ -5,11 +5,13 @@ use crate::support;
 
 use std::time::Duration;
 
-use support::{WIKIDATA, counter, dump, replay, rows, run, status, wait_committed, wait_for};
+use support::{
+    REAL_EVENTS, WIKIDATA, counter, dump, kill_mid_stream, replay, rows, run, status,
+    wait_committed, wait_for,
+};
 
-/// The bundled real recordings: 5,793 recentchange, 1 page-links-change, 2 page-delete.
+/// recentchange events in the bundled real recordings (of `REAL_EVENTS`).
 const REAL_RECENTCHANGE: u64 = 5_793;
-const REAL_EVENTS: u64 = REAL_RECENTCHANGE + 1 + 2;
 
 fn db_url(dir: &std::path::Path, name: &str) -> String {
     format!("sqlite:{}", dir.join(name).display())
@@ -89,16 +91,8 @@ async fn kill_dash_nine_mid_stream_then_resume_matches_an_uninterrupted_run() {
     let dir = tempfile::tempdir().unwrap();
     let reference = reference_dump(dir.path()).await;
 
-    // Paced so that the kill lands mid-stream.
-    let up = replay(&["--pace", "x40"], dir.path());
     let db = db_url(dir.path(), "interrupted.db");
-    let mut first = run(&up, &db, &[WIKIDATA, "--batch-events", "250"], dir.path());
-    let s = wait_committed(&first, 1000).await;
-    assert!(
-        counter(&s, "events_committed") < REAL_EVENTS,
-        "too late to interrupt"
-    );
-    first.kill9();
+    kill_mid_stream(&db, dir.path()).await;
 
     let up = replay(&["--pace", "fast"], dir.path());
     let mut second = run(&up, &db, &[WIKIDATA], dir.path());

@@ -9,7 +9,8 @@ use crate::support;
 use std::time::Duration;
 
 use support::{
-    WIKIDATA, counter, dump, pg_database, replay, rows, run, status, wait_committed, wait_for,
+    REAL_EVENTS, WIKIDATA, counter, dump, kill_mid_stream, pg_database, replay, rows, run, status,
+    wait_committed, wait_for,
 };
 
 /// Ingests everything the replay server (with `replay_args`) serves into
@@ -34,8 +35,6 @@ async fn ingest_all(
     assert_eq!(app.terminate(), Some(0), "log:\n{}", app.log());
     dump(db)
 }
-
-const REAL_EVENTS: u64 = 5_796;
 
 #[tokio::test]
 async fn real_recordings_leave_identical_stores_on_sqlite_and_postgres() {
@@ -89,14 +88,7 @@ async fn postgres_resumes_after_kill_dash_nine_exactly_like_an_uninterrupted_run
     let dir = tempfile::tempdir().unwrap();
     let reference = ingest_all(&["--pace", "fast"], REAL_EVENTS, &reference_db, dir.path()).await;
 
-    let up = replay(&["--pace", "x40"], dir.path());
-    let mut first = run(&up, &db, &[WIKIDATA, "--batch-events", "250"], dir.path());
-    let s = wait_committed(&first, 1000).await;
-    assert!(
-        counter(&s, "events_committed") < REAL_EVENTS,
-        "too late to interrupt"
-    );
-    first.kill9();
+    let s = kill_mid_stream(&db, dir.path()).await;
 
     let up = replay(&["--pace", "fast"], dir.path());
     let mut second = run(&up, &db, &[WIKIDATA], dir.path());

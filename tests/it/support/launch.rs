@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::{Proc, test_db};
+use super::{Proc, counter, test_db, wait_committed};
 
 /// The four streams `wikiwatch run` reads from the replay server.
 pub const STREAMS: &str = "/v2/stream/recentchange,page-links-change,page-delete,page-undelete";
@@ -54,4 +54,24 @@ pub async fn replay_and_run(dir: &Path, input: &str, db_name: &str) -> (Proc, Pr
     let db = test_db(dir, db_name).await;
     let app = run(&up, &db, &[], dir);
     (up, app)
+}
+
+/// Events in the bundled real recordings (5,793 recentchange, 1
+/// page-links-change, 2 page-delete).
+pub const REAL_EVENTS: u64 = 5_796;
+
+/// The first half of a resume test: [`run`] into `db` from a replay server
+/// paced x40 (so the kill lands mid-stream), in batches of 250, killed with
+/// SIGKILL once 1,000 events are committed, which must be before the end of
+/// the recordings. Returns the status seen just before the kill.
+pub async fn kill_mid_stream(db: &str, dir: &Path) -> serde_json::Value {
+    let up = replay(&["--pace", "x40"], dir);
+    let mut first = run(&up, db, &[WIKIDATA, "--batch-events", "250"], dir);
+    let s = wait_committed(&first, 1000).await;
+    assert!(
+        counter(&s, "events_committed") < REAL_EVENTS,
+        "too late to interrupt"
+    );
+    first.kill9();
+    s
 }
