@@ -1,7 +1,7 @@
 //! `wikiwatch extract` and `wikiwatch parse` through the command line, on the
 //! issue's examples and the real recorded events.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::{fixtures, run_with_stdin};

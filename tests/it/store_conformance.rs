@@ -4,54 +4,14 @@
 //! line; and every property the ingest tests check on SQLite (resume after
 //! kill -9, faults, idempotent replay) holds on PostgreSQL too.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
-use support::{Proc, counter, dump, pg_database, rows, status, wait_for};
-
-const STREAMS: &str = "/v2/stream/recentchange,page-links-change,page-delete,page-undelete";
-
-fn replay(extra: &[&str], dir: &std::path::Path) -> Proc {
-    let mut args = vec!["replay-server", "--listen", "127.0.0.1:0"];
-    args.extend_from_slice(extra);
-    Proc::start(&args, dir)
-}
-
-fn run(upstream: &Proc, db: &str, extra: &[&str], dir: &std::path::Path) -> Proc {
-    let url = upstream.url(STREAMS);
-    let mut args = vec![
-        "run",
-        "--upstream",
-        &url,
-        "--db",
-        db,
-        "--listen",
-        "127.0.0.1:0",
-        "--contact",
-        "wikiwatch tests",
-        "--log-format",
-        "text",
-        "--hashtags-include-wikidata",
-    ];
-    if !extra.contains(&"--batch-max-ms") {
-        args.extend_from_slice(&["--batch-max-ms", "50"]);
-    }
-    args.extend_from_slice(extra);
-    Proc::start(&args, dir)
-}
-
-async fn wait_committed(p: &Proc, n: u64) -> serde_json::Value {
-    wait_for(
-        &format!("{n} events committed"),
-        Duration::from_secs(180),
-        || async {
-            let s = status(p).await?;
-            (counter(&s, "events_committed") >= n).then_some(s)
-        },
-    )
-    .await
-}
+use support::{
+    REAL_EVENTS, WIKIDATA, counter, dump, kill_mid_stream, pg_database, replay, rows, run, status,
+    wait_committed, wait_for,
+};
 
 /// Ingests everything the replay server (with `replay_args`) serves into
 /// `db`, then stops cleanly and returns the dump.
@@ -62,7 +22,7 @@ async fn ingest_all(
     dir: &std::path::Path,
 ) -> Vec<String> {
     let up = replay(replay_args, dir);
-    let mut app = run(&up, db, &[], dir);
+    let mut app = run(&up, db, &[WIKIDATA], dir);
     let s = wait_committed(&app, events).await;
     assert_eq!(
         s["backend"],
@@ -75,8 +35,6 @@ async fn ingest_all(
     assert_eq!(app.terminate(), Some(0), "log:\n{}", app.log());
     dump(db)
 }
-
-const REAL_EVENTS: u64 = 5_796;
 
 #[tokio::test]
 async fn real_recordings_leave_identical_stores_on_sqlite_and_postgres() {
@@ -130,17 +88,10 @@ async fn postgres_resumes_after_kill_dash_nine_exactly_like_an_uninterrupted_run
     let dir = tempfile::tempdir().unwrap();
     let reference = ingest_all(&["--pace", "fast"], REAL_EVENTS, &reference_db, dir.path()).await;
 
-    let up = replay(&["--pace", "x40"], dir.path());
-    let mut first = run(&up, &db, &["--batch-events", "250"], dir.path());
-    let s = wait_committed(&first, 1000).await;
-    assert!(
-        counter(&s, "events_committed") < REAL_EVENTS,
-        "too late to interrupt"
-    );
-    first.kill9();
+    let s = kill_mid_stream(&db, dir.path()).await;
 
     let up = replay(&["--pace", "fast"], dir.path());
-    let mut second = run(&up, &db, &[], dir.path());
+    let mut second = run(&up, &db, &[WIKIDATA], dir.path());
     wait_committed(&second, REAL_EVENTS - counter(&s, "events_committed")).await;
     wait_for("the final position", Duration::from_secs(120), || async {
         let d = dump(&db);
@@ -162,8 +113,8 @@ async fn two_processes_on_one_database_one_ingests_and_the_other_takes_over_afte
     let reference = ingest_all(&["--pace", "fast"], REAL_EVENTS, &reference_db, dir.path()).await;
 
     let up = replay(&["--pace", "x40"], dir.path());
-    let mut a = run(&up, &db, &["--batch-events", "250"], dir.path());
-    let mut b = run(&up, &db, &["--batch-events", "250"], dir.path());
+    let mut a = run(&up, &db, &[WIKIDATA, "--batch-events", "250"], dir.path());
+    let mut b = run(&up, &db, &[WIKIDATA, "--batch-events", "250"], dir.path());
     let roles = || async {
         let (sa, sb) = (status(&a).await?, status(&b).await?);
         Some((

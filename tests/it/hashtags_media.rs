@@ -2,7 +2,7 @@
 //! axum server inside this test) which files each hashtag edit added. Nothing
 //! contacts a live wiki.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,9 +12,7 @@ use std::time::Duration;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use serde_json::{Value, json};
-use support::{Proc, wait_for};
-
-const STREAMS: &str = "/v2/stream/recentchange,page-links-change,page-delete,page-undelete";
+use support::{replay, run, wait_for};
 
 /// rc events on enwiki: (rc id, new rev, old rev, summary).
 const EDITS: &[(i64, i64, Option<i64>, &str)] = &[
@@ -126,40 +124,13 @@ async fn media_flags_come_from_the_wiki_api_with_retries() {
 
     let file = dir.path().join("media.ndjson");
     std::fs::write(&file, events()).unwrap();
-    let up = Proc::start(
-        &[
-            "replay-server",
-            "--listen",
-            "127.0.0.1:0",
-            "--pace",
-            "fast",
-            "--input",
-            file.to_str().unwrap(),
-        ],
+    let up = replay(
+        &["--pace", "fast", "--input", file.to_str().unwrap()],
         dir.path(),
     );
     let db = support::test_db(dir.path(), "m.db").await;
     let template = format!("http://{fake_addr}/{{domain}}/w/api.php");
-    let wikiwatch = Proc::start(
-        &[
-            "run",
-            "--upstream",
-            &up.url(STREAMS),
-            "--db",
-            &db,
-            "--listen",
-            "127.0.0.1:0",
-            "--contact",
-            "wikiwatch tests",
-            "--log-format",
-            "text",
-            "--batch-max-ms",
-            "50",
-            "--media-api",
-            &template,
-        ],
-        dir.path(),
-    );
+    let wikiwatch = run(&up, &db, &["--media-api", &template], dir.path());
     let url = wikiwatch.url("/api/hashtags/edits?tags=wpwp&limit=100");
     let rows = wait_for(
         "every edit's media flags checked",

@@ -7,12 +7,9 @@
 //! skips with a note, unless `WIKIWATCH_REQUIRE_BROWSER=1` (set by
 //! scripts/test), which makes that a failure.
 
-mod support;
+use crate::support;
 
-use std::path::Path;
-use std::time::Duration;
-
-use support::{browser_dom, browser_screenshot, counter, rows, status, wait_for};
+use support::{browser_dom, browser_screenshot, wait_links};
 
 #[tokio::test]
 async fn domain_report_page_renders_totals_chart_tables_and_signals() {
@@ -20,20 +17,9 @@ async fn domain_report_page_renders_totals_chart_tables_and_signals() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let input = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/links_crafted.jsonl")
-        .display()
-        .to_string();
+    let input = support::test_fixture("links_crafted.jsonl");
     let (_up, app) = support::replay_and_run(dir.path(), &input, "b.db").await;
-    wait_for(
-        "the crafted link events ingested",
-        Duration::from_secs(60),
-        || async {
-            let s = status(&app).await?;
-            (counter(&s, "events_committed") >= 19 && rows(&s, "link_events") >= 23).then_some(())
-        },
-    )
-    .await;
+    wait_links(&app, 19, 23).await;
 
     // A publisher's report, every provenance: 3 added, 1 removed.
     let url = app.url("/links/domain/apa.org?provenance=all");

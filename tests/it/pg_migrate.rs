@@ -3,27 +3,13 @@
 //! with the aggregates backfilled from the stored uses. Migration 0007 (the
 //! tag + wiki index) reaches a database already at version 6 the same way.
 
-mod support;
+use crate::support;
 
-use std::process::Command;
-
-use support::pg_database;
-
-fn dump(db: &str) {
-    let out = Command::new(env!("CARGO_BIN_EXE_wikiwatch"))
-        .args(["dump", "--db", db])
-        .output()
-        .expect("run wikiwatch");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use support::{PgDatabase, dump, pg_database};
 
 /// A fresh database migrated to the newest version by running the binary
 /// once, and a client on it; `None` without a PostgreSQL server.
-async fn migrated_database() -> Option<(String, tokio_postgres::Client)> {
+async fn migrated_database() -> Option<(PgDatabase, tokio_postgres::Client)> {
     let db = pg_database().await?;
     dump(&db);
     let (client, conn) = tokio_postgres::connect(&db, tokio_postgres::NoTls)

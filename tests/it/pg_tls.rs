@@ -9,13 +9,13 @@
 //!   does not chain to the given root;
 //! - the password never appears in errors, logs or `/api/status`.
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::process::Command;
 use std::time::Duration;
 
-use support::{Proc, pg_database, status, wait_for};
+use support::{pg_database, replay, run, status, wait_for};
 
 const SECRET: &str = "Hunter2SecretPw";
 
@@ -126,27 +126,10 @@ async fn the_password_never_appears_in_status_or_logs() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let up = Proc::start(
-        &["replay-server", "--listen", "127.0.0.1:0", "--pace", "fast"],
-        dir.path(),
-    );
+    let up = replay(&["--pace", "fast"], dir.path());
     let url = with_password(&db, "sslmode=prefer&pool_max=4");
-    let mut app = Proc::start(
-        &[
-            "run",
-            "--upstream",
-            &up.url("/v2/stream/recentchange"),
-            "--db",
-            &url,
-            "--listen",
-            "127.0.0.1:0",
-            "--contact",
-            "wikiwatch tests",
-            "--log-format",
-            "text",
-        ],
-        dir.path(),
-    );
+    // The app's own batch interval (200 ms), not the tests' usual 50 ms.
+    let mut app = run(&up, &url, &["--batch-max-ms", "200"], dir.path());
     let s = wait_for("status", Duration::from_secs(60), || async {
         status(&app).await
     })

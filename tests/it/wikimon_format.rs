@@ -4,7 +4,7 @@
 //! namespace names learnt from a fake MediaWiki siteinfo API and cached in the
 //! store.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,8 +14,7 @@ use serde_json::{Value, json};
 use support::run_with_stdin;
 
 fn events() -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wikimon/events.ndjson");
-    std::fs::read_to_string(path).expect("fixture")
+    std::fs::read_to_string(support::test_fixture("wikimon/events.ndjson")).expect("fixture")
 }
 
 fn messages(args: &[&str], input: &str) -> Vec<Value> {
@@ -278,7 +277,7 @@ async fn namespaces_learnt_from_siteinfo_and_cached_in_postgres() {
     let Some(db) = support::pg_database().await else {
         return;
     };
-    learn_and_cache(db).await;
+    learn_and_cache(db.to_string()).await;
 }
 
 /// Two runs of `parse --format wikimon --siteinfo-api` on one store: the

@@ -4,22 +4,11 @@
 //! forward, and the CSV export link downloads every row. Screenshots are kept
 //! in `target/test-artifacts/` as test artifacts.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use support::{Proc, counter, status, wait_for};
-
-const STREAMS: &str = "/v2/stream/recentchange,page-links-change,page-delete,page-undelete";
-
-fn artifacts() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("target")
-        .join("test-artifacts");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use support::{WIKIDATA, artifacts, replay, run, wait_committed};
 
 /// Runs headless Chromium on `url` with `extra` flags; returns stdout.
 fn browse(browser: &Path, url: &str, extra: &[&str]) -> String {
@@ -56,39 +45,10 @@ async fn browser_searches_sees_chart_pages_forward_and_downloads_csv() {
         "headless Chromium not found: install Debian's chromium (scripts/test does) or set WIKIWATCH_TEST_CHROMIUM",
     );
     let dir = tempfile::tempdir().unwrap();
-    let up = Proc::start(
-        &["replay-server", "--listen", "127.0.0.1:0", "--pace", "fast"],
-        dir.path(),
-    );
+    let up = replay(&["--pace", "fast"], dir.path());
     let db = support::test_db(dir.path(), "b.db").await;
-    let app = Proc::start(
-        &[
-            "run",
-            "--upstream",
-            &up.url(STREAMS),
-            "--db",
-            &db,
-            "--listen",
-            "127.0.0.1:0",
-            "--contact",
-            "wikiwatch tests",
-            "--log-format",
-            "text",
-            "--hashtags-include-wikidata",
-            "--batch-max-ms",
-            "50",
-        ],
-        dir.path(),
-    );
-    wait_for(
-        "the recordings ingested",
-        Duration::from_secs(120),
-        || async {
-            let s = status(&app).await?;
-            (counter(&s, "events_committed") >= 5_796).then_some(())
-        },
-    )
-    .await;
+    let app = run(&up, &db, &[WIKIDATA], dir.path());
+    wait_committed(&app, 5_796).await;
 
     // Home: the search form, submitted as the browser would (GET /hashtags?tags=…).
     let home = browse(&browser, &app.url("/"), &["--dump-dom"]);

@@ -3,73 +3,28 @@
 //! synthetic ones, `wikiwatch run` ingests them, and the tests read only the
 //! HTTP API, exports and feeds.
 
-mod support;
+use crate::support;
 
 use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::{Proc, counter, get_json, rows, status, wait_for};
+use support::{Proc, counter, get_json, replay, rows, run, status, test_db, wait_for, wait_links};
 
-const STREAMS: &str = "/v2/stream/recentchange,page-links-change,page-delete,page-undelete";
 /// 19 events in the crafted fixture, making 23 link events.
 const CRAFTED_EVENTS: u64 = 19;
 const CRAFTED_LINK_EVENTS: i64 = 23;
 
 fn crafted() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/links_crafted.jsonl")
-        .display()
-        .to_string()
-}
-
-fn replay(extra: &[&str], dir: &Path) -> Proc {
-    let mut args = vec!["replay-server", "--listen", "127.0.0.1:0", "--pace", "fast"];
-    args.extend_from_slice(extra);
-    Proc::start(&args, dir)
-}
-
-fn run(upstream: &Proc, dir: &Path, extra: &[&str]) -> Proc {
-    let url = upstream.url(STREAMS);
-    let db = support::test_db_blocking(dir, "w.db");
-    let mut args = vec![
-        "run",
-        "--upstream",
-        &url,
-        "--db",
-        &db,
-        "--listen",
-        "127.0.0.1:0",
-        "--contact",
-        "wikiwatch tests",
-        "--log-format",
-        "text",
-        "--batch-max-ms",
-        "50",
-    ];
-    args.extend_from_slice(extra);
-    Proc::start(&args, dir)
-}
-
-/// Waits until `events` are committed and `link_events` rows are stored.
-async fn wait_links(p: &Proc, events: u64, link_rows: i64) {
-    wait_for(
-        &format!("{events} events and {link_rows} link events"),
-        Duration::from_secs(60),
-        || async {
-            let s = status(p).await?;
-            (counter(&s, "events_committed") >= events && rows(&s, "link_events") >= link_rows)
-                .then_some(())
-        },
-    )
-    .await;
+    support::test_fixture("links_crafted.jsonl")
 }
 
 async fn crafted_instance(dir: &Path, extra: &[&str]) -> (Proc, Proc) {
     let input = crafted();
-    let up = replay(&["--input", &input], dir);
-    let app = run(&up, dir, extra);
+    let up = replay(&["--pace", "fast", "--input", &input], dir);
+    let db = test_db(dir, "w.db").await;
+    let app = run(&up, &db, extra, dir);
     wait_links(&app, CRAFTED_EVENTS, CRAFTED_LINK_EVENTS).await;
     (up, app)
 }
@@ -298,8 +253,9 @@ async fn provenance_matching_deletions_and_signals() {
 #[tokio::test]
 async fn bad_parameters_are_json_400s_naming_the_parameter() {
     let dir = tempfile::tempdir().unwrap();
-    let up = replay(&[], dir.path());
-    let app = run(&up, dir.path(), &[]);
+    let up = replay(&["--pace", "fast"], dir.path());
+    let db = test_db(dir.path(), "w.db").await;
+    let app = run(&up, &db, &[], dir.path());
     for (q, param) in [
         ("/api/links/events?action=bogus", "action"),
         ("/api/links/events?provenance=maybe", "provenance"),
@@ -348,8 +304,9 @@ async fn bad_parameters_are_json_400s_naming_the_parameter() {
 #[tokio::test]
 async fn keyset_pagination_is_complete_without_duplicates() {
     let dir = tempfile::tempdir().unwrap();
-    let up = replay(&["--synth-events", "3000"], dir.path());
-    let app = run(&up, dir.path(), &[]);
+    let up = replay(&["--pace", "fast", "--synth-events", "3000"], dir.path());
+    let db = test_db(dir.path(), "w.db").await;
+    let app = run(&up, &db, &[], dir.path());
     let s = wait_for("synthetic events", Duration::from_secs(60), || async {
         let s = status(&app).await?;
         (counter(&s, "events_committed") >= 3000 + 5796).then_some(s)

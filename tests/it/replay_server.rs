@@ -1,19 +1,13 @@
 //! The replay server as a client sees it: EventStreams framing, ids, resume,
 //! `since`, NDJSON mode and error answers, over HTTP against the binary.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use support::Proc;
+use support::replay;
 use wikiwatch::sse::{SseEvent, SseItem, SseParser};
-
-fn replay(extra: &[&str], dir: &std::path::Path) -> Proc {
-    let mut args = vec!["replay-server", "--listen", "127.0.0.1:0"];
-    args.extend_from_slice(extra);
-    Proc::start(&args, dir)
-}
 
 /// Reads SSE events from `url` until `n` have arrived (or the body ends).
 async fn read_events(url: &str, last_event_id: Option<&str>, n: usize) -> (Vec<u8>, Vec<SseEvent>) {

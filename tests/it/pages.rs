@@ -1,44 +1,18 @@
 //! The server-rendered pages in a real browser (headless Chromium): what a
 //! person sees, with screenshots kept under target/test-artifacts/.
 
-mod support;
+use crate::support;
 
-use std::time::Duration;
-
-use support::{Proc, browser_dom, browser_screenshot, chromium, counter, status, wait_for};
-
-const STREAMS: &str = "/v2/stream/recentchange,page-links-change,page-delete,page-undelete";
+use support::{browser_dom, browser_screenshot, chromium, replay, run, wait_committed};
 
 #[tokio::test]
 async fn the_home_page_shows_freshness_streams_and_stored_rows_and_says_when_ingest_is_behind() {
     let Some(browser) = chromium() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let up = Proc::start(
-        &["replay-server", "--listen", "127.0.0.1:0", "--pace", "fast"],
-        dir.path(),
-    );
+    let up = replay(&["--pace", "fast"], dir.path());
     let db = support::test_db(dir.path(), "pages.db").await;
-    let app = Proc::start(
-        &[
-            "run",
-            "--upstream",
-            &up.url(STREAMS),
-            "--db",
-            &db,
-            "--listen",
-            "127.0.0.1:0",
-            "--contact",
-            "wikiwatch tests",
-            "--batch-max-ms",
-            "50",
-        ],
-        dir.path(),
-    );
-    wait_for("the recordings", Duration::from_secs(120), || async {
-        let s = status(&app).await?;
-        (counter(&s, "events_committed") >= 5_796).then_some(())
-    })
-    .await;
+    let app = run(&up, &db, &[], dir.path());
+    wait_committed(&app, 5_796).await;
     let url = app.url("/");
     let dom = browser_dom(&browser, &url);
     // The recordings are years old, so the page must say ingest is behind.

@@ -4,31 +4,17 @@
 //! again. Fixture: tests/fixtures/links_restore.jsonl (crafted, three events:
 //! links added, page deleted, page restored).
 
-mod support;
-
-use std::path::Path;
-use std::time::Duration;
+use crate::support;
 
 use serde_json::Value;
-use support::{counter, get_json, rows, status, wait_for};
+use support::{get_json, wait_links};
 
 #[tokio::test]
 async fn deletion_and_restoration_are_logged_and_restore_presence() {
     let dir = tempfile::tempdir().unwrap();
-    let input = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/links_restore.jsonl")
-        .display()
-        .to_string();
+    let input = support::test_fixture("links_restore.jsonl");
     let (_up, app) = support::replay_and_run(dir.path(), &input, "r.db").await;
-    wait_for(
-        "the three events ingested",
-        Duration::from_secs(60),
-        || async {
-            let s = status(&app).await?;
-            (counter(&s, "events_committed") >= 3 && rows(&s, "link_events") >= 6).then_some(())
-        },
-    )
-    .await;
+    wait_links(&app, 3, 6).await;
 
     let hist = get_json(&app.url("/api/links/pages/enwiki/Rho?provenance=all&limit=100"))
         .await

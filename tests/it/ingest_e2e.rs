@@ -1,58 +1,17 @@
 //! End to end through public interfaces: the replay server and `wikiwatch run`
 //! as separate processes on random ports, fed with the real recorded events.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
-use support::{Proc, counter, dump, rows, status, wait_for};
+use support::{
+    REAL_EVENTS, WIKIDATA, counter, dump, kill_mid_stream, replay, rows, run, status,
+    wait_committed, wait_for,
+};
 
-const STREAMS: &str = "/v2/stream/recentchange,page-links-change,page-delete,page-undelete";
-/// The bundled real recordings: 5,793 recentchange, 1 page-links-change, 2 page-delete.
+/// recentchange events in the bundled real recordings (of `REAL_EVENTS`).
 const REAL_RECENTCHANGE: u64 = 5_793;
-const REAL_EVENTS: u64 = REAL_RECENTCHANGE + 1 + 2;
-
-fn replay(extra: &[&str], dir: &std::path::Path) -> Proc {
-    let mut args = vec!["replay-server", "--listen", "127.0.0.1:0"];
-    args.extend_from_slice(extra);
-    Proc::start(&args, dir)
-}
-
-fn run(upstream: &Proc, db: &str, extra: &[&str], dir: &std::path::Path) -> Proc {
-    let url = upstream.url(STREAMS);
-    let mut args = vec![
-        "run",
-        "--upstream",
-        &url,
-        "--db",
-        db,
-        "--listen",
-        "127.0.0.1:0",
-        "--contact",
-        "wikiwatch tests",
-        "--log-format",
-        "text",
-        "--hashtags-include-wikidata",
-    ];
-    if !extra.contains(&"--batch-max-ms") {
-        args.extend_from_slice(&["--batch-max-ms", "50"]);
-    }
-    args.extend_from_slice(extra);
-    Proc::start(&args, dir)
-}
-
-/// Waits until the process has committed at least `n` events and returns its status.
-async fn wait_committed(p: &Proc, n: u64) -> serde_json::Value {
-    wait_for(
-        &format!("{n} events committed"),
-        Duration::from_secs(120),
-        || async {
-            let s = status(p).await?;
-            (counter(&s, "events_committed") >= n).then_some(s)
-        },
-    )
-    .await
-}
 
 fn db_url(dir: &std::path::Path, name: &str) -> String {
     format!("sqlite:{}", dir.join(name).display())
@@ -62,7 +21,7 @@ fn db_url(dir: &std::path::Path, name: &str) -> String {
 async fn reference_dump(dir: &std::path::Path) -> Vec<String> {
     let up = replay(&["--pace", "fast"], dir);
     let db = db_url(dir, "reference.db");
-    let mut app = run(&up, &db, &[], dir);
+    let mut app = run(&up, &db, &[WIKIDATA], dir);
     wait_committed(&app, REAL_EVENTS).await;
     assert_eq!(app.terminate(), Some(0), "log:\n{}", app.log());
     dump(&db)
@@ -80,7 +39,7 @@ async fn real_recordings_are_ingested_with_the_expected_counts() {
     let dir = tempfile::tempdir().unwrap();
     let up = replay(&["--pace", "fast"], dir.path());
     let db = db_url(dir.path(), "w.db");
-    let app = run(&up, &db, &[], dir.path());
+    let app = run(&up, &db, &[WIKIDATA], dir.path());
     let s = wait_committed(&app, REAL_EVENTS).await;
 
     let streams = s["streams"].as_array().unwrap();
@@ -132,19 +91,11 @@ async fn kill_dash_nine_mid_stream_then_resume_matches_an_uninterrupted_run() {
     let dir = tempfile::tempdir().unwrap();
     let reference = reference_dump(dir.path()).await;
 
-    // Paced so that the kill lands mid-stream.
-    let up = replay(&["--pace", "x40"], dir.path());
     let db = db_url(dir.path(), "interrupted.db");
-    let mut first = run(&up, &db, &["--batch-events", "250"], dir.path());
-    let s = wait_committed(&first, 1000).await;
-    assert!(
-        counter(&s, "events_committed") < REAL_EVENTS,
-        "too late to interrupt"
-    );
-    first.kill9();
+    kill_mid_stream(&db, dir.path()).await;
 
     let up = replay(&["--pace", "fast"], dir.path());
-    let mut second = run(&up, &db, &[], dir.path());
+    let mut second = run(&up, &db, &[WIKIDATA], dir.path());
     let final_position = reference
         .iter()
         .find(|l| l.starts_with("position "))
@@ -190,7 +141,13 @@ async fn injected_faults_lose_nothing() {
     let mut app = run(
         &up,
         &db,
-        &["--max-event-bytes", "200000", "--backoff-max-secs", "1"],
+        &[
+            WIKIDATA,
+            "--max-event-bytes",
+            "200000",
+            "--backoff-max-secs",
+            "1",
+        ],
         dir.path(),
     );
     let s = wait_for("every real event", Duration::from_secs(180), || async {
@@ -219,7 +176,13 @@ async fn a_silent_upstream_is_reconnected_after_the_idle_timeout() {
     let app = run(
         &up,
         &db,
-        &["--idle-timeout-secs", "1", "--backoff-max-secs", "1"],
+        &[
+            WIKIDATA,
+            "--idle-timeout-secs",
+            "1",
+            "--backoff-max-secs",
+            "1",
+        ],
         dir.path(),
     );
     let s = wait_committed(&app, REAL_EVENTS).await;
@@ -236,7 +199,13 @@ async fn sigterm_writes_the_pending_batch_and_exits_zero() {
     let mut app = run(
         &up,
         &db,
-        &["--batch-events", "1000000", "--batch-max-ms", "600000"],
+        &[
+            WIKIDATA,
+            "--batch-events",
+            "1000000",
+            "--batch-max-ms",
+            "600000",
+        ],
         dir.path(),
     );
     let s = wait_for("all events received", Duration::from_secs(60), || async {
@@ -256,7 +225,12 @@ async fn since_starts_at_the_given_time_when_no_position_is_stored() {
     let dir = tempfile::tempdir().unwrap();
     let up = replay(&["--pace", "fast"], dir.path());
     let db = db_url(dir.path(), "since.db");
-    let app = run(&up, &db, &["--since", "2020-01-01T00:00:00Z"], dir.path());
+    let app = run(
+        &up,
+        &db,
+        &[WIKIDATA, "--since", "2020-01-01T00:00:00Z"],
+        dir.path(),
+    );
     // After 2020: 100 enwiki edits (2023), 3 transcript events (2022), the
     // 2021 links event and the two 2020-11 deletions.
     let s = wait_committed(&app, 106).await;
@@ -268,7 +242,7 @@ async fn since_starts_at_the_given_time_when_no_position_is_stored() {
 async fn operational_endpoints_answer_and_unknown_paths_get_json_404() {
     let dir = tempfile::tempdir().unwrap();
     let up = replay(&["--pace", "fast"], dir.path());
-    let app = run(&up, &db_url(dir.path(), "ops.db"), &[], dir.path());
+    let app = run(&up, &db_url(dir.path(), "ops.db"), &[WIKIDATA], dir.path());
     let health = reqwest::get(app.url("/healthz")).await.unwrap();
     assert_eq!(health.status(), 200);
     let missing = reqwest::get(app.url("/nope")).await.unwrap();
@@ -295,7 +269,7 @@ async fn an_error_event_from_upstream_ends_the_connection_and_ingest_resumes_aft
         dir.path(),
     );
     let db = db_url(dir.path(), "error.db");
-    let mut app = run(&up, &db, &["--backoff-max-secs", "1"], dir.path());
+    let mut app = run(&up, &db, &[WIKIDATA, "--backoff-max-secs", "1"], dir.path());
     let s = wait_committed(&app, REAL_EVENTS).await;
     // Three connections at least: 2,000 events each, then `event: error`.
     assert!(s["upstream"]["reconnects"].as_u64().unwrap() >= 2, "{s}");

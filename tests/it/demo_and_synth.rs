@@ -1,10 +1,10 @@
 //! `wikiwatch demo` and `wikiwatch synth` through the binary.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
-use support::{Proc, counter, rows, run_with_stdin, status, wait_for};
+use support::{Proc, counter, rows, run_with_stdin, status, wait_committed, wait_for};
 
 #[tokio::test]
 async fn the_demo_ingests_the_bundled_sample_then_keeps_receiving_live_events() {
@@ -13,11 +13,7 @@ async fn the_demo_ingests_the_bundled_sample_then_keeps_receiving_live_events() 
         &["demo", "--listen", "127.0.0.1:0", "--rate", "200"],
         dir.path(),
     );
-    let s = wait_for("the bundled sample", Duration::from_secs(120), || async {
-        let s = status(&demo).await?;
-        (counter(&s, "events_committed") >= 5_796).then_some(s)
-    })
-    .await;
+    let s = wait_committed(&demo, 5_796).await;
     assert_eq!(s["role"], "ingesting");
     assert!(rows(&s, "hashtag_edits") >= 344, "{s}");
     // The synthetic tail is live: newer events keep arriving with a small lag.

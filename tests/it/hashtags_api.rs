@@ -3,57 +3,16 @@
 //! with known answers, over the bundled real recordings (#petscan) and over
 //! synthetic campaign traffic.
 
-mod support;
+use crate::support;
 
 use std::collections::HashSet;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{Proc, counter, status, wait_for};
+mod fixture;
 
-const STREAMS: &str = "/v2/stream/recentchange,page-links-change,page-delete,page-undelete";
-
-fn replay(extra: &[&str], dir: &std::path::Path) -> Proc {
-    let mut args = vec!["replay-server", "--listen", "127.0.0.1:0", "--pace", "fast"];
-    args.extend_from_slice(extra);
-    Proc::start(&args, dir)
-}
-
-fn run(upstream: &Proc, dir: &std::path::Path) -> Proc {
-    let url = upstream.url(STREAMS);
-    let db = support::test_db_blocking(dir, "w.db");
-    Proc::start(
-        &[
-            "run",
-            "--upstream",
-            &url,
-            "--db",
-            &db,
-            "--listen",
-            "127.0.0.1:0",
-            "--contact",
-            "wikiwatch tests",
-            "--log-format",
-            "text",
-            "--hashtags-include-wikidata",
-            "--batch-max-ms",
-            "50",
-        ],
-        dir,
-    )
-}
-
-async fn wait_committed(p: &Proc, n: u64) {
-    wait_for(
-        &format!("{n} events committed"),
-        Duration::from_secs(120),
-        || async {
-            let s = status(p).await?;
-            (counter(&s, "events_committed") >= n).then_some(())
-        },
-    )
-    .await;
-}
+use fixture::{FORMULA, HOSTILE, fixture_app, fixture_ndjson};
+use support::{Proc, WIKIDATA, replay, run, test_db, wait_committed};
 
 async fn get(p: &Proc, path: &str) -> (u16, String) {
     let r = reqwest::get(p.url(path)).await.expect("request");
@@ -165,187 +124,14 @@ fn unescape(html: &str) -> String {
     out
 }
 
-// ------------------------------------------------------------------ fixture
-
-struct Ev {
-    db: &'static str,
-    domain: &'static str,
-    rc: i64,
-    dt: &'static str,
-    user: &'static str,
-    title: &'static str,
-    ns: i64,
-    kind: &'static str,
-    comment: &'static str,
-    len: (Option<i64>, i64),
-}
-
-const HOSTILE: &str = "<script>alert(1)</script> \"><img src=x onerror=alert(2)> #Hostile";
-const FORMULA: &str = "=HYPERLINK(\"http://evil.example\") #1LIB1REF transcription";
-
-fn fixture_events() -> Vec<Ev> {
-    let e = |db, domain, rc, dt, user, title, ns, kind, comment, len| Ev {
-        db,
-        domain,
-        rc,
-        dt,
-        user,
-        title,
-        ns,
-        kind,
-        comment,
-        len,
-    };
-    vec![
-        // E1: two tags, one edit.
-        e(
-            "enwiki",
-            "en.wikipedia.org",
-            100,
-            "2024-03-01T10:00:00Z",
-            "Alice",
-            "Apple",
-            0,
-            "edit",
-            "Added ref #1Lib1Ref #WPWP",
-            (Some(100), 150),
-        ),
-        // E2: same rc id as E1 on another wiki, only #WPWP.
-        e(
-            "frwiki",
-            "fr.wikipedia.org",
-            100,
-            "2024-03-01T11:00:00Z",
-            "Bob",
-            "Pomme",
-            0,
-            "edit",
-            "#WPWP photo",
-            (Some(200), 180),
-        ),
-        // E3: last second of 2 March, a new page.
-        e(
-            "frwiki",
-            "fr.wikipedia.org",
-            101,
-            "2024-03-02T23:59:59Z",
-            "Bob",
-            "Poire",
-            0,
-            "new",
-            "#1lib1ref source",
-            (None, 500),
-        ),
-        // E4: first second of 3 March, on Wikisource, a formula as summary.
-        e(
-            "frwikisource",
-            "fr.wikisource.org",
-            5,
-            "2024-03-03T00:00:00Z",
-            "Carol",
-            "Page:Livre.djvu/1",
-            104,
-            "edit",
-            FORMULA,
-            (Some(10), 20),
-        ),
-        // E5: hostile markup.
-        e(
-            "enwiki",
-            "en.wikipedia.org",
-            102,
-            "2024-03-04T12:00:00Z",
-            "Alice",
-            "Banana",
-            0,
-            "edit",
-            HOSTILE,
-            (Some(5), 6),
-        ),
-        // E6: spreadsheet-hostile title and summary.
-        e(
-            "dewiki",
-            "de.wikipedia.org",
-            7,
-            "2024-03-05T08:00:00Z",
-            "Dave",
-            "@Home",
-            0,
-            "edit",
-            "+cmd @evil #WPWP",
-            (Some(1000), 1000),
-        ),
-    ]
-}
-
-fn fixture_ndjson() -> String {
-    let mut out = String::new();
-    for (i, e) in fixture_events().iter().enumerate() {
-        let ms = chrono_ms(e.dt);
-        let mut length = json!({ "new": e.len.1 });
-        let mut revision = json!({ "new": 9000 + i as i64 });
-        if let Some(old) = e.len.0 {
-            length["old"] = json!(old);
-            revision["old"] = json!(8000 + i as i64);
-        }
-        let v = json!({
-            "$schema": "/mediawiki/recentchange/1.0.0",
-            "meta": {
-                "uri": format!("https://{}/wiki/{}", e.domain, e.title.replace(' ', "_")),
-                "request_id": format!("req-{i}"),
-                "id": format!("00000000-0000-4000-8000-{:012}", i + 1),
-                "dt": e.dt,
-                "domain": e.domain,
-                "stream": "mediawiki.recentchange",
-                "topic": "eqiad.mediawiki.recentchange",
-                "partition": 0,
-                "offset": i + 1,
-            },
-            "id": e.rc,
-            "type": e.kind,
-            "namespace": e.ns,
-            "title": e.title,
-            "comment": e.comment,
-            "timestamp": ms / 1000,
-            "user": e.user,
-            "bot": false,
-            "minor": false,
-            "length": length,
-            "revision": revision,
-            "server_url": format!("https://{}", e.domain),
-            "server_name": e.domain,
-            "server_script_path": "/w",
-            "wiki": e.db,
-            "parsedcomment": e.comment,
-        });
-        out.push_str(&v.to_string());
-        out.push('\n');
-    }
-    out
-}
-
-fn chrono_ms(dt: &str) -> i64 {
-    // YYYY-MM-DDTHH:MM:SSZ, days from civil (Howard Hinnant's algorithm).
-    let n = |a: usize, b: usize| dt[a..b].parse::<i64>().unwrap();
-    let (y, m, d) = (n(0, 4), n(5, 7), n(8, 10));
-    let (hh, mm, ss) = (n(11, 13), n(14, 16), n(17, 19));
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    ((days * 24 + hh) * 60 + mm) * 60_000 + ss * 1000
-}
-
-async fn fixture_app(dir: &std::path::Path) -> (Proc, Proc) {
-    let file = dir.join("fixture.ndjson");
-    std::fs::write(&file, fixture_ndjson()).unwrap();
-    let up = replay(&["--input", file.to_str().unwrap()], dir);
-    let app = run(&up, dir);
-    wait_committed(&app, fixture_events().len() as u64).await;
-    (up, app)
+/// The sum of the `edits` of a `/api/hashtags/top` answer's rows.
+fn edits_sum(top: &Value) -> i64 {
+    top["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["edits"].as_i64().unwrap())
+        .sum()
 }
 
 fn count(v: &Value) -> usize {
@@ -704,19 +490,12 @@ async fn live_feed_sends_new_matching_edits() {
     // it slowly (one event per 300 ms).
     let file = dir.path().join("fixture.ndjson");
     std::fs::write(&file, fixture_ndjson()).unwrap();
-    let up = Proc::start(
-        &[
-            "replay-server",
-            "--listen",
-            "127.0.0.1:0",
-            "--input",
-            file.to_str().unwrap(),
-            "--pace",
-            "3/s",
-        ],
+    let up = replay(
+        &["--input", file.to_str().unwrap(), "--pace", "3/s"],
         dir.path(),
     );
-    let app = run(&up, dir.path());
+    let db = test_db(dir.path(), "w.db").await;
+    let app = run(&up, &db, &[WIKIDATA], dir.path());
     let resp = reqwest::get(app.url("/hashtags/live?tags=wpwp"))
         .await
         .unwrap();
@@ -740,8 +519,9 @@ async fn live_feed_sends_new_matching_edits() {
 #[tokio::test]
 async fn real_recordings_petscan_numbers() {
     let dir = tempfile::tempdir().unwrap();
-    let up = replay(&[], dir.path());
-    let app = run(&up, dir.path());
+    let up = replay(&["--pace", "fast"], dir.path());
+    let db = test_db(dir.path(), "w.db").await;
+    let app = run(&up, &db, &[WIKIDATA], dir.path());
     wait_committed(&app, 5_796).await;
     let s = json(&app, "/api/hashtags/stats?tags=petscan").await;
     assert_eq!(s["edits"], 341);
@@ -773,12 +553,7 @@ async fn real_recordings_petscan_numbers() {
         json!([{"key": "www.wikidata.org", "wiki": null, "edits": 341}])
     );
     let top = json(&app, "/api/hashtags/top?tags=petscan&by=user&limit=100").await;
-    let sum: i64 = top["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["edits"].as_i64().unwrap())
-        .sum();
+    let sum = edits_sum(&top);
     assert_eq!(sum, 341);
     let t = json(&app, "/api/hashtags/timeseries?tags=petscan").await;
     assert_eq!(
@@ -820,8 +595,9 @@ async fn real_recordings_petscan_numbers() {
 async fn synthetic_campaigns_are_consistent_across_endpoints() {
     let dir = tempfile::tempdir().unwrap();
     // The bundled recordings plus 20,000 synthetic events.
-    let up = replay(&["--synth-events", "20000"], dir.path());
-    let app = run(&up, dir.path());
+    let up = replay(&["--pace", "fast", "--synth-events", "20000"], dir.path());
+    let db = test_db(dir.path(), "w.db").await;
+    let app = run(&up, &db, &[WIKIDATA], dir.path());
     wait_committed(&app, 20_000 + 5_796).await;
     let edits = |q: &'static str| {
         let app = &app;
@@ -843,12 +619,7 @@ async fn synthetic_campaigns_are_consistent_across_endpoints() {
 
     // Wikis partition the edits.
     let top = json(&app, "/api/hashtags/top?tags=1lib1ref&by=wiki&limit=1000").await;
-    let sum: i64 = top["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["edits"].as_i64().unwrap())
-        .sum();
+    let sum = edits_sum(&top);
     assert_eq!(sum, lib);
     let wp = edits("tags=1lib1ref&wiki=*.wikipedia.org").await;
     let not_wp: i64 = top["rows"]

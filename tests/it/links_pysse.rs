@@ -6,14 +6,12 @@
 //! EventStreams would. Without that python the test skips with a note,
 //! unless `WIKIWATCH_REQUIRE_PYSSE=1` (set by scripts/test).
 
-mod support;
+use crate::support;
 
-use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
 use serde_json::Value;
-use support::{counter, rows, status, wait_for};
+use support::wait_links;
 
 const CRAFTED_LINK_EVENTS: usize = 23;
 
@@ -71,22 +69,9 @@ async fn sseclient_py_reads_the_link_feed_and_resumes_by_id() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let input = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/links_crafted.jsonl")
-        .display()
-        .to_string();
+    let input = support::test_fixture("links_crafted.jsonl");
     let (_up, app) = support::replay_and_run(dir.path(), &input, "p.db").await;
-    wait_for(
-        "the crafted link events ingested",
-        Duration::from_secs(60),
-        || async {
-            let s = status(&app).await?;
-            (counter(&s, "events_committed") >= 19
-                && rows(&s, "link_events") >= CRAFTED_LINK_EVENTS as i64)
-                .then_some(())
-        },
-    )
-    .await;
+    wait_links(&app, 19, CRAFTED_LINK_EVENTS as i64).await;
 
     // From the start of the store: every link event, in order, framed as
     // EventStreams frames them.

@@ -6,12 +6,10 @@
 //! written by the test (three events: the links added, one removed, the page
 //! deleted).
 
-mod support;
-
-use std::time::Duration;
+use crate::support;
 
 use serde_json::{Value, json};
-use support::{counter, get_json, rows, status, wait_for};
+use support::{get_json, rows, status, wait_committed};
 
 /// Incompressible text: a hex stream from a fixed linear congruential generator.
 fn noise(len: usize) -> String {
@@ -76,15 +74,7 @@ async fn very_long_urls_and_hosts_are_logged_on_every_backend() {
     let input = input.display().to_string();
 
     let (_up, app) = support::replay_and_run(dir.path(), &input, "long.db").await;
-    wait_for(
-        "the three events ingested",
-        Duration::from_secs(60),
-        || async {
-            let s = status(&app).await?;
-            (counter(&s, "events_committed") >= 3).then_some(())
-        },
-    )
-    .await;
+    wait_committed(&app, 3).await;
     let s = status(&app).await.unwrap();
     // Two added, one removed, and the page deletion of the one still present.
     assert_eq!(rows(&s, "link_events"), 4, "{s}");

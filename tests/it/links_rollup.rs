@@ -10,13 +10,10 @@
 //! restoration fixture. Runs on SQLite, and on PostgreSQL under
 //! `WIKIWATCH_TEST_BACKEND=postgres`.
 
-mod support;
-
-use std::path::Path;
-use std::time::Duration;
+use crate::support;
 
 use serde_json::Value;
-use support::{Proc, counter, get_json, rows, status, wait_for};
+use support::{Proc, get_json, replay, run, wait_links};
 
 /// The filter variants every domain is checked under.
 const VARIANTS: &[&str] = &[
@@ -29,36 +26,6 @@ const VARIANTS: &[&str] = &[
     "provenance=all&wrappers=exclude&top=2",
     "top=1",
 ];
-
-/// The replay server with 3,000 synthetic events (and their tail).
-fn synthetic_replay(dir: &Path) -> Proc {
-    Proc::start(
-        &[
-            "replay-server",
-            "--listen",
-            "127.0.0.1:0",
-            "--pace",
-            "fast",
-            "--synth-events",
-            "3000",
-        ],
-        dir,
-    )
-}
-
-async fn run_on(up: &Proc, dir: &Path) -> Proc {
-    let db = support::test_db(dir, "rollup.db").await;
-    support::run_on_replay(up, dir, &db)
-}
-
-async fn wait_ingested(app: &Proc, events: u64, link_rows: i64) {
-    wait_for("the events ingested", Duration::from_secs(90), || async {
-        let s = status(app).await?;
-        (counter(&s, "events_committed") >= events && rows(&s, "link_events") >= link_rows)
-            .then_some(())
-    })
-    .await;
-}
 
 async fn report(app: &Proc, domain: &str, query: &str) -> Value {
     let url = app.url(&format!("/api/links/domains/{domain}?{query}"));
@@ -107,9 +74,10 @@ async fn compare_all_domains(app: &Proc) -> (usize, usize, usize) {
 #[tokio::test]
 async fn rollups_answer_like_the_log_on_synthetic_events() {
     let dir = tempfile::tempdir().unwrap();
-    let up = synthetic_replay(dir.path());
-    let app = run_on(&up, dir.path()).await;
-    wait_ingested(&app, 3000 + 5796, 500).await;
+    let up = replay(&["--pace", "fast", "--synth-events", "3000"], dir.path());
+    let db = support::test_db(dir.path(), "rollup.db").await;
+    let app = run(&up, &db, &[], dir.path());
+    wait_links(&app, 3000 + 5796, 500).await;
     let (removals, _, present) = compare_all_domains(&app).await;
     assert!(
         removals > 0 && present > 0,
@@ -191,21 +159,10 @@ async fn later_removed_counts_each_addition_once() {
     let input = dir.path().join("later-removed.jsonl");
     std::fs::write(&input, events.join("\n") + "\n").unwrap();
     let input = input.display().to_string();
-    let up = Proc::start(
-        &[
-            "replay-server",
-            "--listen",
-            "127.0.0.1:0",
-            "--pace",
-            "fast",
-            "--input",
-            &input,
-        ],
-        dir.path(),
-    );
+    let up = replay(&["--pace", "fast", "--input", &input], dir.path());
     let db = support::test_db(dir.path(), "later.db").await;
-    let mut app = support::run_on_replay(&up, dir.path(), &db);
-    wait_ingested(&app, 7, 8).await;
+    let mut app = run(&up, &db, &[], dir.path());
+    wait_links(&app, 7, 8).await;
     // Kept by the triggers as the events arrived, then rebuilt by the
     // migration from the stored log: the same answer both times.
     for round in ["triggers", "backfill"] {
@@ -221,8 +178,8 @@ async fn later_removed_counts_each_addition_once() {
         if round == "triggers" {
             app.terminate();
             drop_rollups(&db).await;
-            app = support::run_on_replay(&up, dir.path(), &db);
-            wait_ingested(&app, 0, 8).await;
+            app = run(&up, &db, &[], dir.path());
+            wait_links(&app, 0, 8).await;
         }
     }
 }
@@ -230,16 +187,13 @@ async fn later_removed_counts_each_addition_once() {
 #[tokio::test]
 async fn rollups_answer_like_the_log_on_the_crafted_fixtures() {
     for (fixture, events, link_rows) in [
-        ("tests/fixtures/links_crafted.jsonl", 19, 23),
-        ("tests/fixtures/links_restore.jsonl", 3, 6),
+        ("links_crafted.jsonl", 19, 23),
+        ("links_restore.jsonl", 3, 6),
     ] {
         let dir = tempfile::tempdir().unwrap();
-        let input = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join(fixture)
-            .display()
-            .to_string();
+        let input = support::test_fixture(fixture);
         let (_up, app) = support::replay_and_run(dir.path(), &input, "fixture.db").await;
-        wait_ingested(&app, events, link_rows).await;
+        wait_links(&app, events, link_rows).await;
         let (_, _, present) = compare_all_domains(&app).await;
         assert!(present > 0, "{fixture}: no present links");
     }
@@ -295,18 +249,18 @@ async fn drop_rollups(db: &str) {
 #[tokio::test]
 async fn the_migration_backfills_rollups_from_an_existing_log() {
     let dir = tempfile::tempdir().unwrap();
-    let up = synthetic_replay(dir.path());
+    let up = replay(&["--pace", "fast", "--synth-events", "3000"], dir.path());
     let db = support::test_db(dir.path(), "backfill.db").await;
-    let start = || support::run_on_replay(&up, dir.path(), &db);
+    let start = || run(&up, &db, &[], dir.path());
     let mut app = start();
-    wait_ingested(&app, 3000 + 5796, 500).await;
+    wait_links(&app, 3000 + 5796, 500).await;
     let before = report(&app, "jstor.org", "provenance=all").await;
     assert_eq!(before["computed_from"], "rollups");
     app.terminate();
     drop_rollups(&db).await;
     let app = start();
     // Counters start again at zero; the log is already stored.
-    wait_ingested(&app, 0, 500).await;
+    wait_links(&app, 0, 500).await;
     assert_eq!(report(&app, "jstor.org", "provenance=all").await, before);
     compare_all_domains(&app).await;
 }

@@ -1,16 +1,20 @@
 //! PostgreSQL restarted under a running ingest: wikiwatch reports the outage
 //! in /api/status, retries with backoff, and ends with exactly the store an
-//! uninterrupted run leaves. Alone in its own test binary because it stops
-//! the shared test server.
+//! uninterrupted run leaves. It stops the shared test server, so it holds
+//! that server exclusively (`support::pg_server_exclusive`) while it runs.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 use std::time::Duration;
 
-use support::{Proc, counter, dump, pg_database, status, wait_for};
+use support::{
+    WIKIDATA, counter, create_pg_database, dump, pg_server_exclusive, replay, run, status,
+    wait_committed, wait_for,
+};
 
-const STREAMS: &str = "/v2/stream/recentchange,page-links-change,page-delete,page-undelete";
+/// Both runs' flags besides the ones `support::run` always passes.
+const RUN_ARGS: &[&str] = &["--batch-events", "250", WIKIDATA];
 
 fn pg_ctl(args: &[&str]) {
     let bindir = std::env::var("WIKIWATCH_TEST_PG_BINDIR").expect("WIKIWATCH_TEST_PG_BINDIR");
@@ -32,36 +36,15 @@ fn pg_ctl(args: &[&str]) {
     assert!(status.success(), "pg_ctl {args:?} failed");
 }
 
-fn run(up: &Proc, db: &str, dir: &std::path::Path) -> Proc {
-    Proc::start(
-        &[
-            "run",
-            "--upstream",
-            &up.url(STREAMS),
-            "--db",
-            db,
-            "--listen",
-            "127.0.0.1:0",
-            "--contact",
-            "wikiwatch tests",
-            "--log-format",
-            "text",
-            "--batch-max-ms",
-            "50",
-            "--batch-events",
-            "250",
-            "--hashtags-include-wikidata",
-        ],
-        dir,
-    )
-}
-
 #[tokio::test]
 async fn a_postgres_restart_mid_ingest_is_reported_retried_and_loses_nothing() {
-    let Some(reference_db) = pg_database().await else {
+    let Some(_server) = pg_server_exclusive().await else {
         return;
     };
-    let Some(db) = pg_database().await else {
+    let Some(reference_db) = create_pg_database().await else {
+        return;
+    };
+    let Some(db) = create_pg_database().await else {
         return;
     };
     let data = std::env::var("WIKIWATCH_TEST_PG_DATA").expect("WIKIWATCH_TEST_PG_DATA");
@@ -73,27 +56,15 @@ async fn a_postgres_restart_mid_ingest_is_reported_retried_and_loses_nothing() {
         .to_string();
     let dir = tempfile::tempdir().unwrap();
 
-    let up = Proc::start(
-        &["replay-server", "--listen", "127.0.0.1:0", "--pace", "fast"],
-        dir.path(),
-    );
-    let mut reference_run = run(&up, &reference_db, dir.path());
-    wait_for("the reference run", Duration::from_secs(120), || async {
-        (counter(&status(&reference_run).await?, "events_committed") >= 5_796).then_some(())
-    })
-    .await;
+    let up = replay(&["--pace", "fast"], dir.path());
+    let mut reference_run = run(&up, &reference_db, RUN_ARGS, dir.path());
+    wait_committed(&reference_run, 5_796).await;
     assert_eq!(reference_run.terminate(), Some(0));
     let reference = dump(&reference_db);
 
-    let up = Proc::start(
-        &["replay-server", "--listen", "127.0.0.1:0", "--pace", "x40"],
-        dir.path(),
-    );
-    let mut app = run(&up, &db, dir.path());
-    wait_for("ingest under way", Duration::from_secs(60), || async {
-        (counter(&status(&app).await?, "events_committed") >= 500).then_some(())
-    })
-    .await;
+    let up = replay(&["--pace", "x40"], dir.path());
+    let mut app = run(&up, &db, RUN_ARGS, dir.path());
+    wait_committed(&app, 500).await;
 
     pg_ctl(&["-D", &data, "-m", "fast", "-w", "stop"]);
     let outage = wait_for(

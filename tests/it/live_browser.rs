@@ -5,14 +5,12 @@
 //! Without Chromium the test is skipped with a note, unless
 //! `WIKIWATCH_REQUIRE_BROWSER=1` (as scripts/test sets), which fails it.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::time::Duration;
 
-use support::{Proc, wait_for};
-
-const STREAMS: &str = "/v2/stream/recentchange,page-links-change,page-delete,page-undelete";
+use support::{replay, run, wait_for};
 
 /// Runs headless Chromium on `url`; returns stdout.
 fn browse(browser: &Path, url: &str, extra: &[&str]) -> String {
@@ -27,36 +25,10 @@ async fn the_live_page_shows_edits_as_they_arrive() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let up = Proc::start(
-        &[
-            "replay-server",
-            "--listen",
-            "127.0.0.1:0",
-            "--pace",
-            "fast",
-            "--live-rate",
-            "100",
-        ],
-        dir.path(),
-    );
-    let url = up.url(STREAMS);
+    let up = replay(&["--pace", "fast", "--live-rate", "100"], dir.path());
     let db = format!("sqlite:{}", dir.path().join("live.db").display());
-    let app = Proc::start(
-        &[
-            "run",
-            "--upstream",
-            &url,
-            "--db",
-            &db,
-            "--listen",
-            "127.0.0.1:0",
-            "--contact",
-            "wikiwatch tests",
-            "--log-format",
-            "text",
-        ],
-        dir.path(),
-    );
+    // The app's own batch interval (200 ms), not the tests' usual 50 ms.
+    let app = run(&up, &db, &["--batch-max-ms", "200"], dir.path());
     wait_for("live messages", Duration::from_secs(120), || async {
         let s = support::get_json(&app.url("/api/live/stats")).await?;
         (s["feed"]["published"].as_u64()? > 100).then_some(())
@@ -85,9 +57,7 @@ async fn the_live_page_shows_edits_as_they_arrive() {
     assert!(dom.contains("connected"), "the page says it is connected");
     assert!(!dom.contains("<script>alert"), "no markup from event data");
 
-    let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
-    std::fs::create_dir_all(&shot).unwrap();
-    let path = shot.join("live_page.png");
+    let path = support::artifacts().join("live_page.png");
     let _ = std::fs::remove_file(&path);
     let arg = format!("--screenshot={}", path.display());
     let (b, p) = (browser.clone(), page.clone());

@@ -4,20 +4,19 @@
 //! and SSE over reqwest. No timing assertions: every wait polls for a
 //! condition with a generous timeout.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use support::{Proc, wait_for};
+use support::{Proc, replay, run, wait_for};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-const STREAMS: &str = "/v2/stream/recentchange,page-links-change,page-delete,page-undelete";
 /// recentchange events in the bundled real recordings.
 const REAL_RECENTCHANGE: u64 = 5_793;
 const LONG: Duration = Duration::from_secs(120);
@@ -25,37 +24,12 @@ const LONG: Duration = Duration::from_secs(120);
 /// Replay server (recordings as fast as read, then `tail_rate` synthetic
 /// events per second) and the app on it, with short heartbeats.
 fn start(dir: &std::path::Path, tail_rate: &str, extra: &[&str]) -> (Proc, Proc) {
-    let up = Proc::start(
-        &[
-            "replay-server",
-            "--listen",
-            "127.0.0.1:0",
-            "--pace",
-            "fast",
-            "--live-rate",
-            tail_rate,
-        ],
-        dir,
-    );
-    let url = up.url(STREAMS);
+    let up = replay(&["--pace", "fast", "--live-rate", tail_rate], dir);
     let db = format!("sqlite:{}", dir.join("live.db").display());
-    let mut args = vec![
-        "run",
-        "--upstream",
-        &url,
-        "--db",
-        &db,
-        "--listen",
-        "127.0.0.1:0",
-        "--contact",
-        "wikiwatch tests",
-        "--log-format",
-        "text",
-        "--live-heartbeat-ms",
-        "300",
-    ];
+    // The app's own batch interval (200 ms), not the tests' usual 50 ms.
+    let mut args = vec!["--batch-max-ms", "200", "--live-heartbeat-ms", "300"];
     args.extend_from_slice(extra);
-    let app = Proc::start(&args, dir);
+    let app = run(&up, &db, &args, dir);
     (up, app)
 }
 
