@@ -8,6 +8,7 @@ mod support;
 
 mod cli_extract_parse;
 mod demo_and_synth;
+mod hardening;
 mod hashtags_api;
 mod hashtags_browser;
 mod hashtags_media;
@@ -24,6 +25,7 @@ mod pages;
 mod pg_migrate;
 mod pg_restart;
 mod pg_tls;
+mod readme_options;
 mod replay_server;
 mod store_conformance;
 mod wikimon_format;

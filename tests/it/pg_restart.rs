@@ -122,20 +122,12 @@ async fn a_postgres_restart_mid_ingest_is_reported_retried_and_loses_nothing() {
 
     // Stopped while the store cannot be written: SIGTERM still ends the
     // process within seconds, with nothing partial (the dump check below).
-    let Some(db) = pg_database().await else {
+    let Some(db) = create_pg_database().await else {
         return;
     };
-    let up = Proc::start(
-        &["replay-server", "--listen", "127.0.0.1:0", "--pace", "x40"],
-        dir.path(),
-    );
-    let mut app = run(&up, &db, dir.path());
-    wait_for(
-        "the second ingest under way",
-        Duration::from_secs(60),
-        || async { (counter(&status(&app).await?, "events_committed") >= 500).then_some(()) },
-    )
-    .await;
+    let up = replay(&["--pace", "x40"], dir.path());
+    let mut app = run(&up, &db, RUN_ARGS, dir.path());
+    wait_committed(&app, 500).await;
     pg_ctl(&["-D", &data, "-m", "fast", "-w", "stop"]);
     wait_for(
         "the second outage in /api/status",
@@ -190,7 +182,7 @@ async fn a_postgres_restart_mid_ingest_is_reported_retried_and_loses_nothing() {
             ]);
         })
     };
-    let mut app = run(&up, &db, waiting_dir.path());
+    let mut app = run(&up, &db, RUN_ARGS, waiting_dir.path());
     starter.join().expect("the server was started again");
     wait_for(
         "the store to match after a start with the database down",

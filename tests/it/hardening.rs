@@ -4,14 +4,14 @@
 //! `/metrics` (and says 503 with a JSON reason to everything else); parameter
 //! values that once crashed a handler or overflowed get a 4xx or an answer.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use support::{Proc, wait_for};
+use support::{Proc, replay, run, wait_for};
 
 const CAP: usize = 8;
 
@@ -35,26 +35,11 @@ fn start(dir: &std::path::Path, extra: &[&str]) -> (Proc, Proc) {
 
 /// The same with `replay_extra` flags for the replay server (`--input`).
 fn start_on(dir: &std::path::Path, replay_extra: &[&str], extra: &[&str]) -> (Proc, Proc) {
-    let mut replay_args = vec!["replay-server", "--listen", "127.0.0.1:0", "--pace", "fast"];
+    let mut replay_args = vec!["--pace", "fast"];
     replay_args.extend_from_slice(replay_extra);
-    let up = Proc::start(&replay_args, dir);
+    let up = replay(&replay_args, dir);
     let db = format!("sqlite:{}", dir.join("db.sqlite").display());
-    let upstream = up.url("/v2/stream/recentchange,page-links-change,page-delete,page-undelete");
-    let mut args = vec![
-        "run",
-        "--upstream",
-        &upstream,
-        "--db",
-        &db,
-        "--listen",
-        "127.0.0.1:0",
-        "--contact",
-        "wikiwatch tests",
-        "--log-format",
-        "text",
-    ];
-    args.extend_from_slice(extra);
-    let app = Proc::start(&args, dir);
+    let app = run(&up, &db, extra, dir);
     (up, app)
 }
 
