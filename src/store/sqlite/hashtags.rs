@@ -129,14 +129,8 @@ fn edits_page(
     after: Option<Cursor>,
     limit: usize,
 ) -> Result<EditPage, StoreError> {
-    let mut rows = rows(c, &edits_sql(D, q, after, limit), edit_row)?;
-    let next = if rows.len() > limit {
-        rows.truncate(limit);
-        rows.last().map(EditRow::cursor)
-    } else {
-        None
-    };
-    Ok(EditPage { rows, next })
+    let rows = rows(c, &edits_sql(D, q, after, limit), edit_row)?;
+    Ok(EditPage::from_rows(rows, limit))
 }
 
 /// [`edits_page`] encoded where it is read, through one reused row.
