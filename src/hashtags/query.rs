@@ -213,6 +213,20 @@ pub struct EditPage {
     pub next: Option<Cursor>,
 }
 
+impl EditPage {
+    /// The page of `limit` from the rows of a query asked for `limit + 1`:
+    /// the one more than asked tells that there is a next page.
+    pub fn from_rows(mut rows: Vec<EditRow>, limit: usize) -> EditPage {
+        let next = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(EditRow::cursor)
+        } else {
+            None
+        };
+        EditPage { rows, next }
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct HashtagStats {
     pub edits: i64,

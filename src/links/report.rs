@@ -194,7 +194,7 @@ pub struct LinkReport {
     pub top_pages: Vec<TopRow>,
     pub signals: SpamSignals,
     /// `rollups` when the per-domain rollups answered, `log` when the
-    /// events were read (see `link_rollup`).
+    /// events were read (see `crate::links::rollup`).
     pub computed_from: &'static str,
 }
 

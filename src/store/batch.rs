@@ -105,3 +105,21 @@ pub struct WriteOutcome {
     pub hashtag_uses: u64,
     pub link_events: u64,
 }
+
+/// The tables whose rows `/api/status` counts: each backend's writer keeps
+/// their totals in `row_counts`, adding a batch's deltas (indexed by the
+/// constants below) in the batch's transaction.
+pub(crate) const COUNTED_TABLES: [&str; 6] = [
+    "hashtag_edits",
+    "hashtag_uses",
+    "hashtag_tags",
+    "link_events",
+    "page_links",
+    "page_events",
+];
+pub(crate) const EDITS: usize = 0;
+pub(crate) const USES: usize = 1;
+pub(crate) const TAGS: usize = 2;
+pub(crate) const LINK_EVENTS: usize = 3;
+pub(crate) const PAGE_LINKS: usize = 4;
+pub(crate) const PAGE_EVENTS: usize = 5;

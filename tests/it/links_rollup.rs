@@ -199,8 +199,8 @@ async fn rollups_answer_like_the_log_on_the_crafted_fixtures() {
     }
 }
 
-/// What a database looked like before the rollups' migrations (SQLite 7 and 8,
-/// PostgreSQL 8 and 9), with the link log kept.
+/// What a database looked like before the rollups' migrations (8 and 9 on
+/// both backends), with the link log kept.
 async fn drop_rollups(db: &str) {
     if db.starts_with("postgres") {
         let (client, conn) = tokio_postgres::connect(db, tokio_postgres::NoTls)
@@ -234,7 +234,7 @@ async fn drop_rollups(db: &str) {
                  DROP TABLE link_domain_days; DROP TABLE link_domain_keys;
                  DROP TABLE link_domain_present; DROP TABLE link_domain_adders;
                  DROP INDEX link_events_link_added; DROP INDEX link_events_link_removed;
-                 DELETE FROM schema_migrations WHERE version IN (7, 8);",
+                 DELETE FROM schema_migrations WHERE version IN (8, 9);",
             )
             .expect("downgrade");
         })

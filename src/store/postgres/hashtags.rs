@@ -98,19 +98,13 @@ impl HashtagQueries for PostgresStore {
         after: Option<Cursor>,
         limit: usize,
     ) -> Result<EditPage, StoreError> {
-        let mut rows: Vec<EditRow> = self
+        let rows: Vec<EditRow> = self
             .hq_rows(&edits_sql(D, q, after, limit))
             .await?
             .iter()
             .map(edit_row)
             .collect();
-        let next = if rows.len() > limit {
-            rows.truncate(limit);
-            rows.last().map(EditRow::cursor)
-        } else {
-            None
-        };
-        Ok(EditPage { rows, next })
+        Ok(EditPage::from_rows(rows, limit))
     }
 
     async fn hashtag_stats(&self, q: &HashtagQuery) -> Result<HashtagStats, StoreError> {

@@ -1,5 +1,7 @@
 //! The PostgreSQL backend: the production store, with the same behaviour and
-//! the same `dump` as SQLite.
+//! the same `dump` as SQLite. This file opens the pool and holds the
+//! [`Store`] operations that are not queries or writes; the batch writer is
+//! `write.rs`, migrations `migrate.rs`, queries `hashtags.rs` and `links.rs`.
 //!
 //! - Connections come from a pool (`pool_max`, default 8) for reads and
 //!   batch writes; the ingest lease is a session advisory lock held on its own
@@ -16,7 +18,7 @@
 //! Options ride on the URL's query string, removed before connecting:
 //! `pool_max`, `statement_timeout_ms`, `retention_months`, and `sslmode`
 //! (`disable`, `prefer` — the default, as in libpq —, `require`, `verify-ca`,
-//! `verify-full`) with `sslrootcert`; see `postgres_tls.rs`.
+//! `verify-full`) with `sslrootcert`; see `tls.rs`.
 
 mod hashtags;
 mod links;

@@ -14,6 +14,9 @@ use super::{
     PostgresStore, StoreError, WriteOutcome, month_start, partition_name,
 };
 use crate::clock::now_ms;
+use crate::store::batch::{
+    COUNTED_TABLES, EDITS, LINK_EVENTS, PAGE_EVENTS, PAGE_LINKS, TAGS, USES,
+};
 
 impl PostgresStore {
     /// Applies `batch` and its position in one transaction.
@@ -175,22 +178,6 @@ impl PostgresStore {
         Ok(())
     }
 }
-
-// Indexes into the per-batch row-count deltas, in `COUNTED_TABLES` order.
-const EDITS: usize = 0;
-const USES: usize = 1;
-const TAGS: usize = 2;
-const LINK_EVENTS: usize = 3;
-const PAGE_LINKS: usize = 4;
-const PAGE_EVENTS: usize = 5;
-const COUNTED_TABLES: [&str; 6] = [
-    "hashtag_edits",
-    "hashtag_uses",
-    "hashtag_tags",
-    "link_events",
-    "page_links",
-    "page_events",
-];
 
 fn flag(b: bool) -> i16 {
     i16::from(b)

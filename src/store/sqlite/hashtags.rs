@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, params, params_from_iter};
 
+use super::write::EditInserts;
 use super::{HashtagEdit, SqliteStore, StoreError};
 use crate::hashtags::query::{
     Cursor, DayCount, EditPage, EditRow, HashtagQuery, HashtagStats, MediaCheck, MediaFlags,
@@ -128,14 +129,8 @@ fn edits_page(
     after: Option<Cursor>,
     limit: usize,
 ) -> Result<EditPage, StoreError> {
-    let mut rows = rows(c, &edits_sql(D, q, after, limit), edit_row)?;
-    let next = if rows.len() > limit {
-        rows.truncate(limit);
-        rows.last().map(EditRow::cursor)
-    } else {
-        None
-    };
-    Ok(EditPage { rows, next })
+    let rows = rows(c, &edits_sql(D, q, after, limit), edit_row)?;
+    Ok(EditPage::from_rows(rows, limit))
 }
 
 /// [`edits_page`] encoded where it is read, through one reused row.
@@ -377,60 +372,12 @@ pub fn bulk_load_hashtag_edits(
     while edits.peek().is_some() {
         let tx = conn.transaction()?;
         {
-            let mut edit_stmt = tx.prepare_cached(
-                "INSERT INTO hashtag_edits (meta_id, wiki, domain, rc_id, rev_old, rev_new, title, namespace,
-                    change_type, user_name, editor_kind, time_ms, summary, len_old, len_new, minor, is_new, bot)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
-                 ON CONFLICT DO NOTHING",
-            )?;
-            let mut use_stmt = tx.prepare_cached(
-                "INSERT INTO hashtag_uses (edit_id, tag_key, tag, time_ms, wiki, user_name)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
-            )?;
-            let mut tag_stmt = tx.prepare_cached(
-                "INSERT INTO hashtag_tags (tag_key, tag, first_ms, last_ms, uses) VALUES (?1, ?2, ?3, ?3, 1)
-                 ON CONFLICT (tag_key) DO UPDATE SET uses = uses + 1,
-                     first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms)
-                 RETURNING uses",
-            )?;
+            let mut inserts = EditInserts::new(&tx)?;
             for e in edits.by_ref().take(per_transaction) {
-                let inserted = edit_stmt.execute(params![
-                    e.meta_id,
-                    e.wiki,
-                    e.domain,
-                    e.rc_id,
-                    e.rev_old,
-                    e.rev_new,
-                    e.title,
-                    e.namespace,
-                    e.change_type,
-                    e.user,
-                    e.editor_kind.as_str(),
-                    e.time_ms,
-                    e.summary,
-                    e.len_old,
-                    e.len_new,
-                    e.minor,
-                    e.is_new,
-                    e.bot,
-                ])?;
-                if inserted == 0 {
-                    continue;
-                }
-                let id = tx.last_insert_rowid();
-                n_edits += 1;
-                for t in &e.tags {
-                    if use_stmt.execute(params![id, t.key, t.text, e.time_ms, e.wiki, e.user])? == 0
-                    {
-                        continue;
-                    }
-                    n_uses += 1;
-                    let uses: i64 =
-                        tag_stmt.query_row(params![t.key, t.text, e.time_ms], |r| r.get(0))?;
-                    if uses == 1 {
-                        n_tags += 1;
-                    }
-                }
+                let [added_edits, added_uses, added_tags] = inserts.insert(&tx, &e)?;
+                n_edits += added_edits as u64;
+                n_uses += added_uses as u64;
+                n_tags += added_tags;
             }
         }
         tx.commit()?;

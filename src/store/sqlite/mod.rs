@@ -1,10 +1,13 @@
-//! The SQLite backend.
+//! The SQLite backend: opening the database, its writer thread and read
+//! pool, and the [`Store`] operations that are not queries (position, row
+//! counts, ingest lease, dump, namespace cache).
 //!
 //! SQLite allows one writer at a time, so one dedicated thread owns the write
-//! connection and applies batches sent to it over a channel; reads use a small
-//! pool of separate connections (WAL mode lets them run beside the writer).
-//! Every side effect of an event is gated on its own row being new, which is
-//! what makes replays change nothing.
+//! connection and applies batches sent to it over a channel (`write.rs`);
+//! reads use a small pool of separate connections (WAL mode lets them run
+//! beside the writer). Every side effect of an event is gated on its own row
+//! being new, which is what makes replays change nothing. Migrations:
+//! `migrate.rs`; queries: `hashtags.rs`, `links.rs`.
 
 mod hashtags;
 mod links;

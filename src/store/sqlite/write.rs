@@ -2,21 +2,16 @@
 //! one transaction (hashtag edits, link changes, page deletions and
 //! restorations), idempotently, keeping the row counts of `/api/status`.
 
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{CachedStatement, Connection, Transaction, params};
 
 use super::{
     Batch, HashtagEdit, LinkAction, LinkChangeRow, Op, PageEventRow, StoreError, WriteOutcome,
 };
 use crate::clock::now_ms;
-
-const COUNTED_TABLES: &[&str] = &[
-    "hashtag_edits",
-    "hashtag_uses",
-    "hashtag_tags",
-    "link_events",
-    "page_links",
-    "page_events",
-];
+use crate::event::Performer;
+use crate::store::batch::{
+    COUNTED_TABLES, EDITS, LINK_EVENTS, PAGE_EVENTS, PAGE_LINKS, TAGS, USES,
+};
 
 pub(super) fn apply(conn: &mut Connection, batch: &Batch) -> Result<WriteOutcome, StoreError> {
     let tx = conn.transaction()?;
@@ -70,28 +65,59 @@ pub(super) fn apply(conn: &mut Connection, batch: &Batch) -> Result<WriteOutcome
     Ok(outcome)
 }
 
-// Indexes into the `counts` array, in COUNTED_TABLES order.
-const EDITS: usize = 0;
-const USES: usize = 1;
-const TAGS: usize = 2;
-const LINK_EVENTS: usize = 3;
-const PAGE_LINKS: usize = 4;
-const PAGE_EVENTS: usize = 5;
-
 fn insert_hashtag_edit(
     tx: &Transaction<'_>,
     e: &HashtagEdit,
     outcome: &mut WriteOutcome,
     counts: &mut [i64; 6],
 ) -> Result<(), StoreError> {
-    let inserted = tx
-        .prepare_cached(
-            "INSERT INTO hashtag_edits (meta_id, wiki, domain, rc_id, rev_old, rev_new, title, namespace,
-                change_type, user_name, editor_kind, time_ms, summary, len_old, len_new, minor, is_new, bot)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
-             ON CONFLICT DO NOTHING",
-        )?
-        .execute(params![
+    let [edits, uses, tags] = EditInserts::new(tx)?.insert(tx, e)?;
+    outcome.hashtag_edits += edits as u64;
+    outcome.hashtag_uses += uses as u64;
+    counts[EDITS] += edits;
+    counts[USES] += uses;
+    counts[TAGS] += tags;
+    Ok(())
+}
+
+/// The statements that store one hashtag edit with its tag uses and the
+/// tag vocabulary, for the writer and the bulk loader.
+pub(super) struct EditInserts<'t> {
+    edit: CachedStatement<'t>,
+    uses: CachedStatement<'t>,
+    tags: CachedStatement<'t>,
+}
+
+impl<'t> EditInserts<'t> {
+    pub(super) fn new(conn: &'t Connection) -> rusqlite::Result<Self> {
+        Ok(EditInserts {
+            edit: conn.prepare_cached(
+                "INSERT INTO hashtag_edits (meta_id, wiki, domain, rc_id, rev_old, rev_new, title, namespace,
+                    change_type, user_name, editor_kind, time_ms, summary, len_old, len_new, minor, is_new, bot)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+                 ON CONFLICT DO NOTHING",
+            )?,
+            uses: conn.prepare_cached(
+                "INSERT INTO hashtag_uses (edit_id, tag_key, tag, time_ms, wiki, user_name)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+            )?,
+            tags: conn.prepare_cached(
+                "INSERT INTO hashtag_tags (tag_key, tag, first_ms, last_ms, uses) VALUES (?1, ?2, ?3, ?3, 1)
+                 ON CONFLICT (tag_key) DO UPDATE SET uses = uses + 1,
+                     first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms)
+                 RETURNING uses",
+            )?,
+        })
+    }
+
+    /// Stores `e` unless it is stored already (by `meta_id`); returns how
+    /// many edits, uses and new tags that added.
+    pub(super) fn insert(
+        &mut self,
+        conn: &Connection,
+        e: &HashtagEdit,
+    ) -> rusqlite::Result<[i64; 3]> {
+        let inserted = self.edit.execute(params![
             e.meta_id,
             e.wiki,
             e.domain,
@@ -111,37 +137,28 @@ fn insert_hashtag_edit(
             e.is_new,
             e.bot,
         ])?;
-    if inserted == 0 {
-        return Ok(());
-    }
-    let edit_id = tx.last_insert_rowid();
-    outcome.hashtag_edits += 1;
-    counts[EDITS] += 1;
-    let mut use_stmt = tx.prepare_cached(
-        "INSERT INTO hashtag_uses (edit_id, tag_key, tag, time_ms, wiki, user_name)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
-    )?;
-    let mut tag_stmt = tx.prepare_cached(
-        "INSERT INTO hashtag_tags (tag_key, tag, first_ms, last_ms, uses) VALUES (?1, ?2, ?3, ?3, 1)
-         ON CONFLICT (tag_key) DO UPDATE SET uses = uses + 1,
-             first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms)
-         RETURNING uses",
-    )?;
-    for tag in &e.tags {
-        if use_stmt.execute(params![
-            edit_id, tag.key, tag.text, e.time_ms, e.wiki, e.user
-        ])? == 0
-        {
-            continue;
+        if inserted == 0 {
+            return Ok([0; 3]);
         }
-        outcome.hashtag_uses += 1;
-        counts[USES] += 1;
-        let uses: i64 = tag_stmt.query_row(params![tag.key, tag.text, e.time_ms], |r| r.get(0))?;
-        if uses == 1 {
-            counts[TAGS] += 1;
+        let edit_id = conn.last_insert_rowid();
+        let (mut uses, mut tags) = (0, 0);
+        for tag in &e.tags {
+            if self.uses.execute(params![
+                edit_id, tag.key, tag.text, e.time_ms, e.wiki, e.user
+            ])? == 0
+            {
+                continue;
+            }
+            uses += 1;
+            let n: i64 = self
+                .tags
+                .query_row(params![tag.key, tag.text, e.time_ms], |r| r.get(0))?;
+            if n == 1 {
+                tags += 1;
+            }
         }
+        Ok([1, uses, tags])
     }
-    Ok(())
 }
 
 fn insert_link(
@@ -151,17 +168,7 @@ fn insert_link(
     counts: &mut [i64; 6],
 ) -> Result<(), StoreError> {
     let (performer, performer_id, performer_bot, groups, registration, edit_count) =
-        match &l.performer {
-            Some(p) => (
-                Some(p.name.as_str()),
-                p.id,
-                Some(p.bot),
-                Some(serde_json::to_string(&p.groups).unwrap_or_default()),
-                p.registration_ms,
-                p.edit_count,
-            ),
-            None => (None, None, None, None, None, None),
-        };
+        performer_columns(l.performer.as_ref());
     let inserted = tx
         .prepare_cached(
             "INSERT INTO link_events (meta_id, action, raw, wiki, wiki_domain, page_id, page_title,
@@ -286,17 +293,7 @@ fn link_events_from_page(
     deleted_state: i64,
 ) -> Result<usize, StoreError> {
     let (performer, performer_id, performer_bot, groups, registration, edit_count) =
-        match &p.performer {
-            Some(u) => (
-                Some(u.name.as_str()),
-                u.id,
-                Some(u.bot),
-                Some(serde_json::to_string(&u.groups).unwrap_or_default()),
-                u.registration_ms,
-                u.edit_count,
-            ),
-            None => (None, None, None, None, None, None),
-        };
+        performer_columns(p.performer.as_ref());
     let n = tx
         .prepare_cached(
             "INSERT INTO link_events (meta_id, action, raw, wiki, wiki_domain, page_id, page_title,
@@ -394,4 +391,30 @@ fn finish_page_event(
     outcome.link_events += links as u64;
     counts[LINK_EVENTS] += links as i64;
     Ok(())
+}
+
+/// The `performer*` columns of a link event: name, id, bot, groups (JSON),
+/// registration and edit count, all NULL without a performer.
+#[allow(clippy::type_complexity)]
+fn performer_columns(
+    p: Option<&Performer>,
+) -> (
+    Option<&str>,
+    Option<i64>,
+    Option<bool>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+) {
+    match p {
+        Some(u) => (
+            Some(u.name.as_str()),
+            u.id,
+            Some(u.bot),
+            Some(serde_json::to_string(&u.groups).unwrap_or_default()),
+            u.registration_ms,
+            u.edit_count,
+        ),
+        None => (None, None, None, None, None, None),
+    }
 }

@@ -3,7 +3,7 @@
 -- 'wrapped'), so the report's "added by N users" does not count a large
 -- domain's users row by row (167k rows for jstor.org at 20M events). A key's
 -- signal additions only grow, so a key is counted once, when its count
--- leaves zero. Kept by triggers on link_domain_keys (migration 7).
+-- leaves zero. Kept by triggers on link_domain_keys (migration 8).
 CREATE TABLE link_domain_adders (
     domain TEXT NOT NULL,
     dim TEXT NOT NULL,
