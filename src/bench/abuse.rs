@@ -274,20 +274,7 @@ pub async fn run(args: AbuseBenchArgs) -> Result<AbuseBenchResult, BenchError> {
         "http://{}/v2/stream/recentchange,page-links-change,page-delete,page-undelete",
         replay.addr
     );
-    let server = ChildServer::start(&[
-        "run",
-        "--upstream",
-        &upstream,
-        "--db",
-        &db,
-        "--listen",
-        "127.0.0.1:0",
-        "--contact",
-        "wikiwatch bench abuse",
-        "--log-format",
-        "text",
-        "--hashtags-include-wikidata",
-    ])?;
+    let server = ChildServer::run(&upstream, &db, &["--hashtags-include-wikidata"])?;
     let base = format!("http://{}", server.addr);
     let client = reqwest::Client::new();
     // Everything before the live tail: the bundled recordings and the preload.

@@ -44,6 +44,26 @@ impl ChildServer {
         Ok(ChildServer { child, addr })
     }
 
+    /// `wikiwatch run` ingesting `upstream` into `db` on a free loopback
+    /// port, with text logs, then `extra`.
+    pub(crate) fn run(upstream: &str, db: &str, extra: &[&str]) -> Result<ChildServer, BenchError> {
+        let mut args = vec![
+            "run",
+            "--upstream",
+            upstream,
+            "--db",
+            db,
+            "--listen",
+            "127.0.0.1:0",
+            "--contact",
+            "wikiwatch bench",
+            "--log-format",
+            "text",
+        ];
+        args.extend_from_slice(extra);
+        ChildServer::start(&args)
+    }
+
     pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }

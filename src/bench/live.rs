@@ -342,21 +342,7 @@ pub async fn run(args: LiveBenchArgs) -> Result<(), BenchError> {
     );
     let db = format!("sqlite:{}", dir.path().join("bench.db").display());
     let cap = (args.subscribers + args.fanout + args.stalled + 100).to_string();
-    let server = ChildServer::start(&[
-        "run",
-        "--upstream",
-        &upstream,
-        "--db",
-        &db,
-        "--listen",
-        "127.0.0.1:0",
-        "--contact",
-        "wikiwatch bench",
-        "--log-format",
-        "text",
-        "--live-max-per-ip",
-        &cap,
-    ])?;
+    let server = ChildServer::run(&upstream, &db, &["--live-max-per-ip", &cap])?;
     let base = format!("ws://{}", server.addr);
     let rss_idle = server.rss_mib().unwrap_or(f64::NAN);
     eprintln!(

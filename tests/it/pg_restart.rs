@@ -36,6 +36,20 @@ fn pg_ctl(args: &[&str]) {
     assert!(status.success(), "pg_ctl {args:?} failed");
 }
 
+/// Waits (up to 3 minutes) until `db` dumps exactly as `reference`.
+async fn wait_for_dump(db: &str, reference: &[String], what: &str) {
+    wait_for(what, Duration::from_secs(180), || async {
+        let d = tokio::task::spawn_blocking({
+            let db = db.to_owned();
+            move || dump(&db)
+        })
+        .await
+        .ok()?;
+        (d == reference).then_some(())
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_postgres_restart_mid_ingest_is_reported_retried_and_loses_nothing() {
     let Some(_server) = pg_server_exclusive().await else {
@@ -104,20 +118,7 @@ async fn a_postgres_restart_mid_ingest_is_reported_retried_and_loses_nothing() {
         "start",
     ]);
 
-    wait_for(
-        "the store to match an uninterrupted run",
-        Duration::from_secs(180),
-        || async {
-            let d = tokio::task::spawn_blocking({
-                let db = db.clone();
-                move || dump(&db)
-            })
-            .await
-            .ok()?;
-            (d == reference).then_some(())
-        },
-    )
-    .await;
+    wait_for_dump(&db, &reference, "the store to match an uninterrupted run").await;
     assert_eq!(app.terminate(), Some(0), "log:\n{}", app.log());
 
     // Stopped while the store cannot be written: SIGTERM still ends the
@@ -184,18 +185,10 @@ async fn a_postgres_restart_mid_ingest_is_reported_retried_and_loses_nothing() {
     };
     let mut app = run(&up, &db, RUN_ARGS, waiting_dir.path());
     starter.join().expect("the server was started again");
-    wait_for(
+    wait_for_dump(
+        &db,
+        &reference,
         "the store to match after a start with the database down",
-        Duration::from_secs(180),
-        || async {
-            let d = tokio::task::spawn_blocking({
-                let db = db.clone();
-                move || dump(&db)
-            })
-            .await
-            .ok()?;
-            (d == reference).then_some(())
-        },
     )
     .await;
     assert_eq!(app.terminate(), Some(0), "log:\n{}", app.log());
