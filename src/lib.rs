@@ -21,6 +21,7 @@
 //! - [`telemetry`]: named counters shared by every stage.
 //! - [`address_cap`]: concurrent connections per client address, capped.
 //! - [`clock`]: the wall clock every stage reads.
+//! - [`cursor`]: the keyset cursor of every newest-first listing.
 //! - [`config`]: configuration from flags, environment and a TOML file.
 //! - [`app`]: wiring: builds the stages and runs them until shutdown.
 //! - [`cli`]: the command-line interface.
@@ -34,6 +35,7 @@ pub mod cli;
 pub mod clock;
 pub mod commits;
 pub mod config;
+pub mod cursor;
 pub(crate) mod demo;
 pub mod event;
 pub mod extract;

@@ -140,27 +140,7 @@ impl HashtagQuery {
     }
 }
 
-/// Where the next page starts: after the row with this time and id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cursor {
-    pub time_ms: i64,
-    pub id: i64,
-}
-
-impl Cursor {
-    /// The opaque continuation token: `TIME_ID` in base 10.
-    pub fn encode(&self) -> String {
-        format!("{}_{}", self.time_ms, self.id)
-    }
-
-    pub fn decode(s: &str) -> Option<Cursor> {
-        let (t, i) = s.split_once('_')?;
-        Some(Cursor {
-            time_ms: t.parse().ok()?,
-            id: i.parse().ok()?,
-        })
-    }
-}
+pub use crate::cursor::Cursor;
 
 /// One matching edit.
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -5,35 +5,9 @@
 
 use serde::Serialize;
 
-use super::filter::{InvalidParam, invalid};
-
 const DAY_MS: i64 = 86_400_000;
 
-/// Position in a newest-first listing: the last row's `(time_ms, id)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cursor {
-    pub time_ms: i64,
-    pub id: i64,
-}
-
-impl Cursor {
-    pub fn encode(&self) -> String {
-        format!("{}_{}", self.time_ms, self.id)
-    }
-    pub fn decode(s: &str) -> Result<Cursor, InvalidParam> {
-        let bad = || {
-            invalid(
-                "cursor",
-                "not a cursor from this API; pass next_cursor back unchanged",
-            )
-        };
-        let (t, i) = s.split_once('_').ok_or_else(bad)?;
-        Ok(Cursor {
-            time_ms: t.parse().map_err(|_| bad())?,
-            id: i.parse().map_err(|_| bad())?,
-        })
-    }
-}
+pub use crate::cursor::Cursor;
 
 /// One stored link event.
 #[derive(Debug, Clone, Serialize, PartialEq)]

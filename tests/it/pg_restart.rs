@@ -36,6 +36,23 @@ fn pg_ctl(args: &[&str]) {
     assert!(status.success(), "pg_ctl {args:?} failed");
 }
 
+/// Starts the shared server again with the options `scripts/with-postgres`
+/// gave it.
+fn pg_start(data: &str, socket_dir: &str, opts: &str) {
+    pg_ctl(&[
+        "-D",
+        data,
+        "-l",
+        &format!("{socket_dir}/log"),
+        "-w",
+        "-t",
+        "30",
+        "-o",
+        opts,
+        "start",
+    ]);
+}
+
 /// Waits (up to 3 minutes) until `db` dumps exactly as `reference`.
 async fn wait_for_dump(db: &str, reference: &[String], what: &str) {
     wait_for(what, Duration::from_secs(180), || async {
@@ -105,18 +122,7 @@ async fn a_postgres_restart_mid_ingest_is_reported_retried_and_loses_nothing() {
     let opts = format!(
         "-c listen_addresses=127.0.0.1 -p {port} -k {socket_dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
     );
-    pg_ctl(&[
-        "-D",
-        &data,
-        "-l",
-        &format!("{socket_dir}/log"),
-        "-w",
-        "-t",
-        "30",
-        "-o",
-        &opts,
-        "start",
-    ]);
+    pg_start(&data, &socket_dir, &opts);
 
     wait_for_dump(&db, &reference, "the store to match an uninterrupted run").await;
     assert_eq!(app.terminate(), Some(0), "log:\n{}", app.log());
@@ -169,18 +175,7 @@ async fn a_postgres_restart_mid_ingest_is_reported_retried_and_loses_nothing() {
                 );
                 std::thread::sleep(Duration::from_millis(50));
             }
-            pg_ctl(&[
-                "-D",
-                &data,
-                "-l",
-                &format!("{socket_dir}/log"),
-                "-w",
-                "-t",
-                "30",
-                "-o",
-                &opts,
-                "start",
-            ]);
+            pg_start(&data, &socket_dir, &opts);
         })
     };
     let mut app = run(&up, &db, RUN_ARGS, waiting_dir.path());

@@ -24,7 +24,7 @@ pub async fn events_page(
     p: &Params,
 ) -> Result<EventsPage, ApiError> {
     let n = p.limit(50, 1000)?;
-    let cursor = p.cursor("cursor", Cursor::decode)?;
+    let cursor = p.cursor("cursor", |c| Cursor::decode(c).ok_or(()))?;
     let mut events = state.store.link_events(filter, cursor, n + 1).await?;
     let more = events.len() > n;
     events.truncate(n);
