@@ -199,6 +199,14 @@ async fn ingest_while_leased(
                 if shutdown.is_cancelled() || !lost {
                     return Ok(());
                 }
+                // The lease is lost when the database connection holding it
+                // fails: a store outage, even if no write was in flight.
+                telemetry
+                    .store_errors
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                telemetry.set_last_error(Some(
+                    "store: the database connection holding the ingest lease failed".into(),
+                ));
                 tracing::warn!("lost the ingest lease; waiting to take it again");
             }
             Err(IngestError::Position(e) | IngestError::Store(e)) => {
