@@ -19,11 +19,11 @@ use crate::sse::{SseItem, SseParser};
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {
+pub(crate) enum Command {
     /// Ingest EventStreams into the store and serve the web pages, API and feeds.
     Run(Box<RunArgs>),
     /// Print what the extraction rules find in each line of stdin, as one JSON line each.
@@ -36,7 +36,7 @@ pub enum Command {
     /// Serve recorded (and synthetic) events as a local EventStreams, with pacing and fault injection.
     ReplayServer(Box<crate::replay::ReplayArgs>),
     /// Print a deterministic synthetic event stream (NDJSON or SSE) to stdout.
-    Synth(crate::synth::SynthArgs),
+    Synth(crate::replay::synth::SynthArgs),
     /// Run everything offline: the replay server over the bundled recordings plus a live synthetic feed, and the app on it.
     Demo(crate::demo::DemoArgs),
     /// Measure throughput (both sides of each ratio in one run).
@@ -92,7 +92,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Synth(args) => {
             let mut out = BufWriter::new(std::io::stdout().lock());
-            crate::synth::run(&args, &mut out)?;
+            crate::replay::synth::run(&args, &mut out)?;
             out.flush()?;
             Ok(())
         }
@@ -151,15 +151,6 @@ pub fn extract_lines(
     out.flush()
 }
 
-fn looks_like_sse(first_line: &str) -> bool {
-    let l = first_line.trim_start_matches('\u{feff}');
-    l.starts_with(':')
-        || l.starts_with("event:")
-        || l.starts_with("id:")
-        || l.starts_with("data:")
-        || l.starts_with("retry:")
-}
-
 /// `wikiwatch parse`: normalises NDJSON lines or an SSE transcript. A line or
 /// event that is not valid JSON becomes `{"error": …}` in its place.
 pub fn parse_events(
@@ -183,7 +174,7 @@ pub fn parse_events(
         .map_err(std::io::Error::other)?;
         writeln!(out, "{line}")
     };
-    if looks_like_sse(&first) {
+    if crate::sse::looks_like_sse(&first) {
         let mut parser = SseParser::new(64 << 20);
         let mut items = Vec::new();
         parser.feed(&text, &mut items);
@@ -254,7 +245,7 @@ fn event_payloads(text: &[u8]) -> Vec<Result<Vec<u8>, String>> {
         .find(|l| !l.is_empty())
         .unwrap_or_default();
     let mut out = Vec::new();
-    if looks_like_sse(&first) {
+    if crate::sse::looks_like_sse(&first) {
         let mut parser = SseParser::new(64 << 20);
         let mut items = Vec::new();
         parser.feed(text, &mut items);
@@ -288,7 +279,7 @@ pub async fn parse_wikimon(
     mut input: impl BufRead,
     output: impl Write,
 ) -> anyhow::Result<()> {
-    use crate::live::{geoip::GeoIp, namespaces, wikimon};
+    use crate::live::wikimon::{self, geoip::GeoIp, namespaces};
     let mut ctx = wikimon::WikimonContext::builtin();
     if !args.geoip.is_empty() {
         ctx = ctx.with_geoip(std::sync::Arc::new(GeoIp::open(args.geoip.as_slice())?));

@@ -13,6 +13,7 @@ use clap::Args;
 use serde::Deserialize;
 
 use crate::extract::{HashtagRules, LinkRules, Rules};
+use crate::live::LiveOptions;
 
 pub const DEFAULT_UPSTREAM: &str = "https://stream.wikimedia.org/v2/stream/recentchange,page-links-change,page-delete,page-undelete";
 pub const DEFAULT_DB: &str = "sqlite:./wikiwatch.db";
@@ -59,13 +60,28 @@ pub struct RunArgs {
     #[arg(long, env = "WIKIWATCH_BACKOFF_MAX_SECS", value_name = "SECS")]
     pub backoff_max_secs: Option<u64>,
 
-    /// Events per write transaction, at most. [default: 5000]
+    /// Events per write transaction, at most. [default: 20000]
     #[arg(long, env = "WIKIWATCH_BATCH_EVENTS", value_name = "N")]
     pub batch_events: Option<usize>,
 
     /// Longest time an event waits before its batch is written. [default: 200]
     #[arg(long, env = "WIKIWATCH_BATCH_MAX_MS", value_name = "MS")]
     pub batch_max_ms: Option<u64>,
+
+    /// Open HTTP connections served at once; a few more may still ask for
+    /// /healthz and /metrics, the rest are closed. [default: 10000]
+    #[arg(long, env = "WIKIWATCH_HTTP_MAX_CONNECTIONS", value_name = "N")]
+    pub http_max_connections: Option<usize>,
+
+    /// Seconds a connection may take to send a request's headers, and may
+    /// stay idle between requests. [default: 10]
+    #[arg(long, env = "WIKIWATCH_HTTP_HEADER_TIMEOUT_SECS", value_name = "SECS")]
+    pub http_header_timeout_secs: Option<u64>,
+
+    /// Requests that read the store in bulk (reports, searches, exports)
+    /// run at once; more wait up to 10 s, then get 503. [default: twice the CPUs, at least 4]
+    #[arg(long, env = "WIKIWATCH_READ_CONCURRENCY", value_name = "N")]
+    pub read_concurrency: Option<usize>,
 
     /// Also track hashtags in edits flagged as bot edits (the Hashtags tool skips them).
     #[arg(long, env = "WIKIWATCH_HASHTAGS_INCLUDE_BOTS")]
@@ -134,7 +150,47 @@ pub struct RunArgs {
     pub siteinfo_api: Option<String>,
     /// Live feeds (`--live-*`).
     #[command(flatten)]
-    pub live: crate::live::LiveArgs,
+    pub live: LiveArgs,
+}
+
+/// `run`'s flags for the live feeds (flags and environment only).
+#[derive(Args, Debug, Clone, Default)]
+pub struct LiveArgs {
+    /// Live connections (WebSocket and SSE together) allowed per client address. [default: 20]
+    #[arg(long, env = "WIKIWATCH_LIVE_MAX_PER_IP", value_name = "N")]
+    pub live_max_per_ip: Option<usize>,
+    /// Seconds of messages kept for resuming (`Last-Event-ID`, `?since=`). [default: 300]
+    #[arg(long, env = "WIKIWATCH_LIVE_WINDOW_SECS", value_name = "SECS")]
+    pub live_window_secs: Option<u64>,
+    /// At most this many messages kept for resuming. [default: 100000]
+    #[arg(long, env = "WIKIWATCH_LIVE_WINDOW_MAX", value_name = "N")]
+    pub live_window_max: Option<usize>,
+    /// Messages queued per live client before it misses some. [default: 1024]
+    #[arg(long, env = "WIKIWATCH_LIVE_QUEUE", value_name = "N")]
+    pub live_queue: Option<usize>,
+    /// Missed messages in a row after which a live client is disconnected. [default: 4096]
+    #[arg(long, env = "WIKIWATCH_LIVE_LAG_LIMIT", value_name = "N")]
+    pub live_lag_limit: Option<u64>,
+    /// Milliseconds between heartbeats on quiet live feeds. [default: 15000]
+    #[arg(long, env = "WIKIWATCH_LIVE_HEARTBEAT_MS", value_name = "MS")]
+    pub live_heartbeat_ms: Option<u64>,
+}
+
+impl LiveArgs {
+    /// The hub's tunables: the flags given over the defaults.
+    pub fn options(&self) -> LiveOptions {
+        let d = LiveOptions::default();
+        LiveOptions {
+            window: self.live_window_secs.map_or(d.window, Duration::from_secs),
+            window_max: self.live_window_max.unwrap_or(d.window_max).max(1),
+            queue: self.live_queue.unwrap_or(d.queue).max(1),
+            lag_limit: self.live_lag_limit.unwrap_or(d.lag_limit).max(1),
+            heartbeat: self
+                .live_heartbeat_ms
+                .map_or(d.heartbeat, |ms| Duration::from_millis(ms.max(10))),
+            max_per_ip: self.live_max_per_ip.unwrap_or(d.max_per_ip),
+        }
+    }
 }
 
 /// The TOML file's shape: the same options, all optional.
@@ -151,6 +207,9 @@ struct FileConfig {
     backoff_max_secs: Option<u64>,
     batch_events: Option<usize>,
     batch_max_ms: Option<u64>,
+    http_max_connections: Option<usize>,
+    http_header_timeout_secs: Option<u64>,
+    read_concurrency: Option<usize>,
     hashtags_include_bots: Option<bool>,
     hashtags_include_wikidata: Option<bool>,
     hashtag_exclude: Option<Vec<String>>,
@@ -162,7 +221,7 @@ struct FileConfig {
     geoip: Option<Vec<PathBuf>>,
     siteinfo_api: Option<String>,
     /// `[[link_collections]]` tables: name, patterns, optional users, group, description.
-    link_collections: Option<Vec<crate::store::link_queries::CollectionDef>>,
+    link_collections: Option<Vec<crate::links::filter::CollectionDef>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -203,6 +262,12 @@ pub struct Settings {
     pub backoff_max: Duration,
     pub batch_events: usize,
     pub batch_max: Duration,
+    /// Open HTTP connections served at once.
+    pub http_max_connections: usize,
+    /// Longest wait for a request's headers (and between requests).
+    pub http_header_timeout: Duration,
+    /// Bulk store reads served at once; `None` = twice the CPUs, at least 4.
+    pub read_concurrency: Option<usize>,
     pub hashtags_include_bots: bool,
     pub hashtags_include_wikidata: bool,
     pub rules: Rules,
@@ -210,33 +275,22 @@ pub struct Settings {
     /// MediaWiki API template for media flags; None = no checks.
     pub media_api: Option<String>,
     pub admin_token: Option<String>,
-    pub link_collections: Vec<crate::store::link_queries::CollectionDef>,
+    pub link_collections: Vec<crate::links::filter::CollectionDef>,
     /// GeoIP databases for WikiMon `geo_ip`; empty = no geolocation.
     pub geoip: Vec<PathBuf>,
     /// MediaWiki API template for learning namespace names; None = built-in names only.
     pub siteinfo_api: Option<String>,
     /// Live feed tunables.
-    pub live: crate::live::LiveOptions,
+    pub live: LiveOptions,
 }
 
 /// Parses a `--since` value: epoch milliseconds or an ISO-8601 time.
 pub fn parse_since(value: &str) -> Result<i64, ConfigError> {
-    let v = value.trim();
-    if let Ok(ms) = v.parse::<i64>() {
-        return Ok(ms);
-    }
-    crate::event::parse_dt_ms(v)
-        .or_else(|| {
-            chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|t| t.and_utc().timestamp_millis())
-        })
-        .ok_or_else(|| ConfigError::Invalid {
-            option: "--since",
-            value: value.to_owned(),
-            hint: "use an ISO-8601 time such as 2026-11-01T00:00:00Z or epoch milliseconds".into(),
-        })
+    crate::event::parse_time_or_epoch_ms(value).ok_or_else(|| ConfigError::Invalid {
+        option: "--since",
+        value: value.to_owned(),
+        hint: "use an ISO-8601 time such as 2026-11-01T00:00:00Z or epoch milliseconds".into(),
+    })
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -389,6 +443,22 @@ impl RunArgs {
                 "--batch-max-ms",
                 self.batch_max_ms.or(file.batch_max_ms).unwrap_or(200),
             )?),
+            http_max_connections: positive(
+                "--http-max-connections",
+                self.http_max_connections
+                    .or(file.http_max_connections)
+                    .unwrap_or(10_000) as u64,
+            )? as usize,
+            http_header_timeout: Duration::from_secs(positive(
+                "--http-header-timeout-secs",
+                self.http_header_timeout_secs
+                    .or(file.http_header_timeout_secs)
+                    .unwrap_or(10),
+            )?),
+            read_concurrency: match self.read_concurrency.or(file.read_concurrency) {
+                Some(n) => Some(positive("--read-concurrency", n as u64)? as usize),
+                None => None,
+            },
             hashtags_include_bots: self.hashtags_include_bots
                 || file.hashtags_include_bots.unwrap_or(false),
             hashtags_include_wikidata: self.hashtags_include_wikidata

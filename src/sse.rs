@@ -247,6 +247,16 @@ pub fn write_event(buf: &mut Vec<u8>, event: &str, id: Option<&str>, data: &[u8]
     buf.extend_from_slice(b"\n\n");
 }
 
+/// Whether a text's first line is Server-Sent Events (a comment or one of the
+/// fields `event`, `id`, `data`, `retry`) rather than JSON.
+pub fn looks_like_sse(first_line: &str) -> bool {
+    let l = first_line.trim_start_matches('\u{feff}');
+    l.starts_with(':')
+        || ["event:", "id:", "data:", "retry:"]
+            .iter()
+            .any(|f| l.starts_with(f))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,15 +1,17 @@
-//! Telemetry: the named counters and gauges every stage reports into, read by
-//! `/api/status`, `/metrics` and the progress display.
+//! Telemetry: the named counters and gauges every stage reports into, and the
+//! per-second rate window, read by `/api/status`, `/metrics` and the progress
+//! display.
 //!
 //! Counters are atomics so the ingest path never takes a lock per event; the
-//! per-second rate window takes a short lock once per batch.
+//! per-second rate window takes a short lock once per batch. Committed batches
+//! and the stream position are announced on [`crate::commits::Commits`].
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
+use crate::clock::now_ms;
 use crate::event::Stream;
 
 const STREAMS: usize = Stream::ALL.len();
@@ -23,14 +25,6 @@ fn slot(stream: Stream) -> usize {
         Stream::PageUndelete => 3,
         Stream::Other => 4,
     }
-}
-
-/// Wall-clock milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// Counters named after what happened, in the spirit of vector's internal events.
@@ -57,6 +51,10 @@ pub struct Telemetry {
     /// Events covered by committed batches (skipped events included).
     pub events_committed: AtomicU64,
     pub store_errors: AtomicU64,
+    /// HTTP handlers that panicked (each answered 500).
+    pub handler_panics: AtomicU64,
+    /// Heavy HTTP requests refused with 503 for want of read budget.
+    pub requests_shed: AtomicU64,
     /// Time spent in successful store writes, in microseconds.
     pub store_write_micros: AtomicU64,
     /// Rows inserted by the store since start, by kind.
@@ -65,12 +63,7 @@ pub struct Telemetry {
     pub link_events_stored: AtomicU64,
     pub started_ms: AtomicI64,
     last_error: Mutex<Option<String>>,
-    position: Mutex<Option<String>>,
     window: Mutex<RateWindow>,
-    /// Batches committed by this process's ingest, announced to the live link
-    /// feeds so they read the store as soon as rows are committed instead of
-    /// polling it (issue 4).
-    commits: tokio::sync::watch::Sender<u64>,
 }
 
 /// Per-second event counts per stream for the last minute.
@@ -129,17 +122,6 @@ impl Telemetry {
         t
     }
 
-    /// Announces a committed batch to the live feeds (called by the ingest
-    /// writer after each successful commit).
-    pub fn notify_commit(&self) {
-        self.commits.send_modify(|n| *n = n.wrapping_add(1));
-    }
-
-    /// A receiver that wakes after each committed batch.
-    pub fn subscribe_commits(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.commits.subscribe()
-    }
-
     /// Records `n` events of one stream whose newest `meta.dt` is `newest_dt_ms`.
     pub fn record_events(&self, stream: Stream, n: u64, newest_dt_ms: i64) {
         let i = slot(stream);
@@ -171,16 +153,6 @@ impl Telemetry {
     pub fn lag_seconds(&self) -> Option<f64> {
         self.newest_event_ms()
             .map(|ms| ((now_ms() - ms) as f64 / 1000.0).max(0.0))
-    }
-
-    pub fn set_position(&self, position: Option<String>) {
-        if let Ok(mut p) = self.position.lock() {
-            *p = position;
-        }
-    }
-
-    pub fn position(&self) -> Option<String> {
-        self.position.lock().ok().and_then(|p| p.clone())
     }
 
     pub fn set_last_error(&self, error: Option<String>) {

@@ -444,7 +444,7 @@ mod tests {
     fn table() {
         let long128 = "a".repeat(128);
         let cases: Vec<(&str, Vec<&str>)> = vec![
-            // Examples from the issue.
+            // Examples from the specification.
             ("Added citation #1lib1ref #WPWP", vec!["1lib1ref", "WPWP"]),
             ("#wpwp #WPWP", vec!["wpwp"]),
             ("(#tag)", vec!["tag"]),

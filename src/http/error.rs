@@ -1,11 +1,14 @@
 //! HTTP errors: 4xx answers name the bad input; 5xx answers hide internals
 //! behind a short message and log the detail.
 
+use std::borrow::Cow;
+
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::links::filter::InvalidParam;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -13,7 +16,7 @@ pub enum ApiError {
     /// A request parameter is missing or malformed.
     #[error("{message}")]
     BadRequest {
-        parameter: &'static str,
+        parameter: Cow<'static, str>,
         message: String,
     },
     #[error("{0}")]
@@ -22,14 +25,24 @@ pub enum ApiError {
     Store(#[from] StoreError),
     #[error("could not render the page: {0}")]
     Render(#[from] askama::Error),
+    /// The client's address holds as many long-lived connections as allowed.
+    #[error(transparent)]
+    TooMany(#[from] crate::live::hub::TooMany),
 }
 
 impl ApiError {
-    pub fn bad(parameter: &'static str, message: impl Into<String>) -> Self {
+    /// A 400 naming `parameter`.
+    pub fn bad(parameter: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         ApiError::BadRequest {
-            parameter,
+            parameter: parameter.into(),
             message: message.into(),
         }
+    }
+}
+
+impl From<InvalidParam> for ApiError {
+    fn from(e: InvalidParam) -> Self {
+        ApiError::bad(e.parameter, e.message)
     }
 }
 
@@ -41,6 +54,10 @@ impl IntoResponse for ApiError {
                 json!({"error": message, "parameter": parameter}),
             ),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, json!({"error": m})),
+            ApiError::TooMany(e) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({"error": e.to_string(), "limit": e.limit}),
+            ),
             ApiError::Store(_) | ApiError::Render(_) => {
                 tracing::error!(error = %self, "request failed");
                 (

@@ -1,18 +1,30 @@
-//! The web server: operational endpoints now, the API, pages and feeds as
-//! they are built. It reads the store and telemetry; it never drives ingest.
+//! The web server: the routes of every feature (hashtags, links, live), the
+//! operational endpoints and the shared pieces they are built from (one
+//! parameter parser, one CSV writer, one export path, one error shape). It
+//! reads the store, telemetry and the hub; it never drives ingest.
 //!
 //! [`Application::build`] binds the listener (port 0 picks a free port, which
 //! is how tests run it) and [`Application::run`] serves until shutdown.
 
+mod banner;
+mod buckets;
+mod csv;
 mod error;
-mod feeds_links;
+mod export;
 mod hashtags;
-pub mod links;
-mod links_pages;
-pub mod live;
+mod links;
+mod live;
 mod openapi;
 mod pages;
+mod params;
+pub mod read_budget;
+mod security_headers;
+pub mod serve;
+mod state;
+mod static_files;
 mod status;
+mod store_feed;
+mod xml;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,24 +35,15 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use error::ApiError;
+pub use state::{AppState, LinksConfig};
 pub use status::Status;
 
-use crate::store::Store;
+pub use serve::ServerLimits;
+
 use crate::telemetry::Telemetry;
 
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<dyn Store>,
-    pub telemetry: Arc<Telemetry>,
-    /// Upstream URL as configured (shown in status).
-    pub upstream: String,
-    /// Link collections from the configuration and the admin token.
-    pub links: Arc<links::LinksConfig>,
-    /// The live-feed hub (issue 5).
-    pub live: Arc<crate::live::Hub>,
-}
-
+/// Every route: the operational endpoints, the site-wide pages and static
+/// files, then each feature's routes.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::home))
@@ -48,76 +51,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/status", get(status::status))
         .route("/metrics", get(status::metrics))
         .route("/api/openapi.json", get(openapi::serve))
-        .merge(hashtags_routes())
-        .merge(links_router())
-        .merge(live_router())
+        .route("/static/{name}", get(static_files::static_file))
+        .merge(hashtags::routes())
+        .merge(links::routes())
+        .merge(live::routes())
         .fallback(not_found)
         .with_state(state)
-}
-
-fn hashtags_routes() -> Router<AppState> {
-    use hashtags as h;
-    Router::new()
-        .route("/api/hashtags/edits", get(h::api_edits))
-        .route("/api/hashtags/stats", get(h::api_stats))
-        .route("/api/hashtags/timeseries", get(h::api_timeseries))
-        .route("/api/hashtags/top", get(h::api_top))
-        .route("/api/hashtags/trending", get(h::api_trending))
-        .route("/api/hashtags/tags", get(h::api_tags))
-        .route("/hashtags", get(h::search_page))
-        .route("/hashtags/tags", get(h::tags_page))
-        .route("/hashtags/tag/{tag}", get(h::tag_page))
-        .route("/hashtags/feed.atom", get(h::atom))
-        .route("/hashtags/live", get(h::live))
-        .route("/docs/hashtags", get(h::docs_page))
-        .route("/static/{name}", get(h::static_file))
-}
-
-/// The external-link API, feeds and pages (issue 4).
-fn links_router() -> Router<AppState> {
-    use axum::routing::put;
-    Router::new()
-        .route("/api/links/events", get(links::events))
-        .route("/api/links/domains/{domain}", get(links::domain_report))
-        .route("/api/links/users/{user}", get(links::user_report))
-        .route("/api/links/pages/{wiki}/{title}", get(links::page_history))
-        .route("/api/links/top", get(links::top))
-        .route("/api/links/collections", get(links::list_collections))
-        .route(
-            "/api/links/collections/{name}",
-            get(links::collection_report),
-        )
-        .route(
-            "/api/links/collection-groups/{group}",
-            get(links::group_report),
-        )
-        .route(
-            "/api/admin/links/collections/{name}",
-            put(links::put_collection).delete(links::delete_collection),
-        )
-        .route("/v2/stream/links", get(feeds_links::links))
-        .route("/v2/stream/new-urls", get(feeds_links::new_urls))
-        .route("/links", get(links_pages::search))
-        .route("/links/docs", get(links_pages::docs))
-        .route("/links/domain/{domain}", get(links_pages::domain))
-        .route("/links/user/{user}", get(links_pages::user))
-        .route("/links/page/{wiki}/{title}", get(links_pages::page))
-        .route("/links/collections", get(links_pages::collections))
-        .route("/links/collections/{name}", get(links_pages::collection))
-        .route("/links/groups/{group}", get(links_pages::group))
-}
-
-/// The live feeds, WikiMon v2 and the live page (issue 5). `/v2/{lang}` has
-/// two segments, so it never shadows the three-segment `/v2/stream/…` feeds.
-fn live_router() -> Router<AppState> {
-    Router::new()
-        .route("/live", get(live::live))
-        .route("/live/live.js", get(live::script))
-        .route("/api/live/stats", get(live::stats))
-        .route("/v2/stream/recentchange", get(live::sse))
-        .route("/v2/", get(live::wikimon_default))
-        .route("/v2/{lang}", get(live::wikimon_lang))
-        .route("/v2/{lang}/", get(live::wikimon_lang))
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {
@@ -127,6 +66,8 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    limits: ServerLimits,
+    telemetry: Arc<Telemetry>,
 }
 
 impl Application {
@@ -135,8 +76,16 @@ impl Application {
         let listener = TcpListener::bind(addr).await?;
         Ok(Application {
             listener,
+            telemetry: Arc::clone(&state.telemetry),
             router: router(state),
+            limits: ServerLimits::default(),
         })
+    }
+
+    /// Replaces the default connection limits.
+    pub fn with_limits(mut self, limits: ServerLimits) -> Application {
+        self.limits = limits;
+        self
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -145,12 +94,13 @@ impl Application {
 
     /// Serves until `shutdown` is cancelled.
     pub async fn run(self, shutdown: CancellationToken) -> std::io::Result<()> {
-        axum::serve(
+        serve::serve(
             self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
+            self.router,
+            self.limits,
+            self.telemetry,
+            shutdown,
         )
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await
     }
 }

@@ -1,7 +1,8 @@
 //! The OpenAPI document served at `/api/openapi.json`: a base document plus
-//! one fragment per feature (`src/http/openapi/*.json`), each holding
-//! `paths` and `components.schemas` that are merged in. A new feature adds
-//! its fragment to [`FRAGMENTS`].
+//! one JSON fragment per feature (`src/http/openapi/{hashtags,live,links}.json`,
+//! embedded), each holding `paths`, `components.schemas` and
+//! `components.parameters` that are merged in (parameters shared by many
+//! paths are `$ref`s). A new feature adds its fragment to [`FRAGMENTS`].
 
 use axum::Json;
 use serde_json::{Map, Value, json};
@@ -9,6 +10,7 @@ use serde_json::{Map, Value, json};
 const FRAGMENTS: &[&str] = &[
     include_str!("openapi/hashtags.json"),
     include_str!("openapi/live.json"),
+    include_str!("openapi/links.json"),
 ];
 
 /// The merged document.
@@ -33,13 +35,6 @@ pub fn document() -> Value {
         {
             parameters.extend(s.clone());
         }
-    }
-    // The link API builds its fragment in code (its filters repeat per path).
-    if let Some(p) = super::links::links_paths().as_object() {
-        paths.extend(p.clone());
-    }
-    if let Some(s) = super::links::links_schemas().as_object() {
-        schemas.extend(s.clone());
     }
     json!({
         "openapi": "3.1.0",
@@ -68,5 +63,29 @@ mod tests {
         assert!(d["paths"]["/api/hashtags/edits"].is_object());
         assert!(d["paths"]["/api/links/events"].is_object());
         assert!(d["paths"]["/api/live/stats"].is_object());
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        fn refs<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+            match v {
+                serde_json::Value::Object(o) => {
+                    if let Some(r) = o.get("$ref").and_then(|r| r.as_str()) {
+                        out.push(r);
+                    }
+                    o.values().for_each(|v| refs(v, out));
+                }
+                serde_json::Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+                _ => {}
+            }
+        }
+        let d = super::document();
+        let mut all = Vec::new();
+        refs(&d, &mut all);
+        assert!(!all.is_empty());
+        for r in all {
+            let pointer = r.trim_start_matches('#');
+            assert!(d.pointer(pointer).is_some(), "{r} does not resolve");
+        }
     }
 }

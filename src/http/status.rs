@@ -9,9 +9,11 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use serde::Serialize;
 
-use super::{ApiError, AppState};
+use super::error::ApiError;
+use super::state::AppState;
+use crate::clock::now_ms;
 use crate::store::TableCount;
-use crate::telemetry::{StreamStatus, now_ms};
+use crate::telemetry::StreamStatus;
 
 pub async fn healthz() -> &'static str {
     "ok\n"
@@ -58,6 +60,8 @@ pub struct Counters {
     pub batches_written: u64,
     pub events_committed: u64,
     pub store_errors: u64,
+    pub handler_panics: u64,
+    pub requests_shed: u64,
 }
 
 pub async fn collect(state: &AppState) -> Result<Status, ApiError> {
@@ -91,7 +95,7 @@ pub async fn collect(state: &AppState) -> Result<Status, ApiError> {
             reconnects: t.reconnects.load(Ordering::Relaxed),
             last_error: t.last_error(),
         },
-        position: t.position(),
+        position: state.commits.position(),
         newest_event_time: t.newest_event_ms().map(crate::event::format_ms),
         lag_seconds: t.lag_seconds(),
         events_per_second: t.events_per_second(),
@@ -106,6 +110,8 @@ pub async fn collect(state: &AppState) -> Result<Status, ApiError> {
             batches_written: t.batches_written.load(Ordering::Relaxed),
             events_committed: t.events_committed.load(Ordering::Relaxed),
             store_errors: t.store_errors.load(Ordering::Relaxed),
+            handler_panics: t.handler_panics.load(Ordering::Relaxed),
+            requests_shed: t.requests_shed.load(Ordering::Relaxed),
         },
         rows,
         store_error,
@@ -177,6 +183,16 @@ pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse,
             "wikiwatch_store_errors_total",
             "Failed store writes (each retried).",
             c.store_errors,
+        ),
+        (
+            "wikiwatch_http_handler_panics_total",
+            "HTTP requests whose handler panicked (each answered 500).",
+            c.handler_panics,
+        ),
+        (
+            "wikiwatch_http_requests_shed_total",
+            "Heavy HTTP requests refused with 503 for want of read budget.",
+            c.requests_shed,
         ),
         (
             "wikiwatch_upstream_reconnects_total",

@@ -20,6 +20,8 @@ use tokio_util::sync::CancellationToken;
 use crate::sse::{SseItem, SseParser};
 use crate::telemetry::Telemetry;
 
+use super::backoff::Backoff;
+
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
     pub url: String,
@@ -45,25 +47,6 @@ enum Ended {
     Failed(String),
 }
 
-/// Full-jitter exponential backoff: a delay drawn from [d/2, d] where d doubles
-/// per failed attempt from `base` up to `max`.
-pub fn backoff_delay(attempt: u32, base: Duration, max: Duration, jitter: f64) -> Duration {
-    let exp = base.saturating_mul(1u32 << attempt.min(16));
-    let capped = exp.min(max);
-    capped.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
-}
-
-fn jitter_source() -> impl FnMut() -> f64 {
-    let mut state = crate::telemetry::now_ms() as u64 | 1;
-    move || {
-        // xorshift64*: a few bits of spread are all jitter needs.
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 /// Streams from the upstream until `shutdown`, reconnecting as needed. Each
 /// message on `out` is the items parsed from one network chunk.
 pub async fn run(
@@ -78,9 +61,7 @@ pub async fn run(
         .connect_timeout(Duration::from_secs(10))
         .build()?;
     let mut last_id = start_position;
-    let mut attempt: u32 = 0;
-    let mut base = Duration::from_secs(1);
-    let mut jitter = jitter_source();
+    let mut backoff = Backoff::jittered(Duration::from_secs(1), options.backoff_max);
     let mut connections: u64 = 0;
     loop {
         if connections > 0 {
@@ -92,7 +73,7 @@ pub async fn run(
             &client,
             &options,
             &mut last_id,
-            &mut base,
+            &mut backoff,
             &mut delivered,
             &out,
             &telemetry,
@@ -104,10 +85,9 @@ pub async fn run(
             Ended::Shutdown | Ended::PipelineGone => return Ok(()),
             Ended::Failed(reason) => {
                 if delivered {
-                    attempt = 0;
+                    backoff.reset();
                 }
-                let delay = backoff_delay(attempt, base, options.backoff_max, jitter());
-                attempt = attempt.saturating_add(1);
+                let delay = backoff.next_delay();
                 tracing::warn!(%reason, retry_in_ms = delay.as_millis() as u64, "upstream connection ended");
                 telemetry.set_last_error(Some(reason));
                 tokio::select! {
@@ -124,7 +104,7 @@ async fn connect_once(
     client: &reqwest::Client,
     options: &ClientOptions,
     last_id: &mut Option<String>,
-    base: &mut Duration,
+    backoff: &mut Backoff,
     delivered: &mut bool,
     out: &mpsc::Sender<Vec<SseItem>>,
     telemetry: &Telemetry,
@@ -190,7 +170,7 @@ async fn connect_once(
         }
         for item in &items {
             match item {
-                SseItem::Retry(ms) => *base = Duration::from_millis((*ms).max(100)),
+                SseItem::Retry(ms) => backoff.set_base(Duration::from_millis((*ms).max(100))),
                 SseItem::Event(e) => {
                     *delivered = true;
                     if e.id.is_some() {
@@ -207,26 +187,6 @@ async fn connect_once(
         tokio::select! {
             _ = shutdown.cancelled() => return Ended::Shutdown,
             sent = out.send(items) => if sent.is_err() { return Ended::PipelineGone },
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_then_caps_with_jitter_in_range() {
-        let base = Duration::from_secs(1);
-        let max = Duration::from_secs(60);
-        assert_eq!(backoff_delay(0, base, max, 1.0), Duration::from_secs(1));
-        assert_eq!(backoff_delay(3, base, max, 1.0), Duration::from_secs(8));
-        assert_eq!(backoff_delay(30, base, max, 1.0), Duration::from_secs(60));
-        assert_eq!(backoff_delay(30, base, max, 0.0), Duration::from_secs(30));
-        let mut j = jitter_source();
-        for _ in 0..1000 {
-            let x = j();
-            assert!((0.0..1.0).contains(&x));
         }
     }
 }

@@ -6,24 +6,26 @@
 //! 1. [`client`] reads EventStreams and parses SSE;
 //! 2. [`pipeline`] decodes, filters and turns events into store operations,
 //!    cutting a batch every `batch_events` events or `batch_max` time;
-//! 3. the writer applies each batch with its position in one transaction,
-//!    retrying with backoff when the store fails, so nothing is lost.
+//! 3. [`writer`] applies each batch with its position in one transaction,
+//!    retrying with [`backoff`] when the store fails, so nothing is lost.
 //!
 //! Normalised events are also offered to live subscribers through a broadcast
 //! channel, which never makes ingest wait.
 
+pub mod backoff;
 pub mod client;
 mod dedupe;
 mod pairing;
 pub mod pipeline;
+mod writer;
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
+use crate::commits::Commits;
 use crate::config::Settings;
 use crate::event::Event;
 use crate::store::{Batch, Store, StoreError};
@@ -38,7 +40,7 @@ pub enum IngestError {
     Client(#[from] client::ClientError),
     #[error("could not read the stored position: {0}")]
     Position(StoreError),
-    #[error("could not write to the store, even after retrying: {0}")]
+    #[error("an ingest task failed: {0}")]
     Store(StoreError),
 }
 
@@ -78,11 +80,12 @@ pub async fn run(
     options: IngestOptions,
     store: Arc<dyn Store>,
     telemetry: Arc<Telemetry>,
+    commits: Arc<Commits>,
     shutdown: CancellationToken,
     live: Option<broadcast::Sender<Arc<Event>>>,
 ) -> Result<(), IngestError> {
     let position = store.position().await.map_err(IngestError::Position)?;
-    telemetry.set_position(position.clone());
+    commits.resume_from(position.clone());
     match &position {
         Some(p) => tracing::info!(position = %p, "resuming from the stored position"),
         None => match options.client.since_ms {
@@ -105,7 +108,7 @@ pub async fn run(
         Arc::clone(&telemetry),
         shutdown.clone(),
     ));
-    let decoder = tokio::spawn(decode(
+    let decoder = tokio::spawn(pipeline::run(
         Pipeline::new(options.pipeline.clone()),
         options.batch_max,
         items_rx,
@@ -113,136 +116,21 @@ pub async fn run(
         Arc::clone(&telemetry),
         live,
     ));
-    let writer = tokio::spawn(write(batches_rx, store, Arc::clone(&telemetry)));
+    let writer = tokio::spawn(writer::run(
+        batches_rx,
+        store,
+        Arc::clone(&telemetry),
+        commits,
+        shutdown.clone(),
+    ));
 
     let client_result = client.await;
     let _ = decoder.await;
-    let write_result = writer
+    writer
         .await
         .map_err(|e| IngestError::Store(StoreError::Task(e.to_string())))?;
-    write_result?;
     match client_result {
         Ok(r) => r.map_err(IngestError::from),
         Err(e) => Err(IngestError::Store(StoreError::Task(e.to_string()))),
     }
-}
-
-async fn decode(
-    mut pipeline: Pipeline,
-    batch_max: Duration,
-    mut items: mpsc::Receiver<Vec<crate::sse::SseItem>>,
-    batches: mpsc::Sender<Batch>,
-    telemetry: Arc<Telemetry>,
-    live: Option<broadcast::Sender<Arc<Event>>>,
-) {
-    loop {
-        let deadline = [
-            pipeline.batch_started().map(|t| t + batch_max),
-            pipeline.hold_deadline(),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
-        .map(tokio::time::Instant::from_std);
-        let received = match deadline {
-            Some(d) => tokio::select! {
-                r = items.recv() => Some(r),
-                _ = tokio::time::sleep_until(d) => None,
-            },
-            None => Some(items.recv().await),
-        };
-        match received {
-            // The batch's (or a held event's) time is up.
-            None => pipeline.expire_held(std::time::Instant::now()),
-            // The client has stopped: flush everything, held events too, and finish.
-            Some(None) => {
-                pipeline.release_all();
-                if let Some(b) = pipeline.take_batch() {
-                    let _ = batches.send(b).await;
-                }
-                return;
-            }
-            Some(Some(chunk)) => {
-                for item in chunk {
-                    let event = pipeline.handle(item, &telemetry);
-                    if let (Some(live), Some(event)) = (&live, event)
-                        && live.receiver_count() > 0
-                    {
-                        let _ = live.send(Arc::new(event));
-                    }
-                    if pipeline.batch_full()
-                        && let Some(b) = pipeline.take_batch()
-                        && batches.send(b).await.is_err()
-                    {
-                        return;
-                    }
-                }
-                continue;
-            }
-        }
-        if let Some(b) = pipeline.take_batch()
-            && batches.send(b).await.is_err()
-        {
-            return;
-        }
-    }
-}
-
-async fn write(
-    mut batches: mpsc::Receiver<Batch>,
-    store: Arc<dyn Store>,
-    telemetry: Arc<Telemetry>,
-) -> Result<(), IngestError> {
-    const MAX_ATTEMPTS_WHEN_STOPPING: u32 = 5;
-    while let Some(batch) = batches.recv().await {
-        let mut attempt: u32 = 0;
-        // Shared, so a retry does not need a copy of every row made up front.
-        let batch = Arc::new(batch);
-        loop {
-            let started = std::time::Instant::now();
-            match store.write_batch(Arc::clone(&batch)).await {
-                Ok(outcome) => {
-                    telemetry
-                        .store_write_micros
-                        .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
-                    telemetry.batches_written.fetch_add(1, Ordering::Relaxed);
-                    telemetry
-                        .events_committed
-                        .fetch_add(batch.events, Ordering::Relaxed);
-                    telemetry
-                        .hashtag_edits_stored
-                        .fetch_add(outcome.hashtag_edits, Ordering::Relaxed);
-                    telemetry
-                        .hashtag_uses_stored
-                        .fetch_add(outcome.hashtag_uses, Ordering::Relaxed);
-                    telemetry
-                        .link_events_stored
-                        .fetch_add(outcome.link_events, Ordering::Relaxed);
-                    if batch.position.is_some() {
-                        telemetry.set_position(batch.position.clone());
-                    }
-                    // Wakes the live link feeds: the rows are readable now.
-                    telemetry.notify_commit();
-                    break;
-                }
-                Err(e) => {
-                    telemetry.store_errors.fetch_add(1, Ordering::Relaxed);
-                    telemetry.set_last_error(Some(format!("store: {e}")));
-                    attempt += 1;
-                    if batches.is_closed() && attempt >= MAX_ATTEMPTS_WHEN_STOPPING {
-                        return Err(IngestError::Store(e));
-                    }
-                    let delay = client::backoff_delay(
-                        attempt.min(6),
-                        Duration::from_millis(250),
-                        Duration::from_secs(15),
-                        1.0,
-                    );
-                    tracing::error!(error = %e, attempt, retry_in_ms = delay.as_millis() as u64, "writing a batch failed; retrying");
-                    tokio::time::sleep(delay).await;
-                }
-            }
-        }
-    }
-    Ok(())
 }

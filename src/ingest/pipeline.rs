@@ -4,10 +4,15 @@
 //! canaries and duplicates, counts malformed and oversized ones, normalises the
 //! rest, derives the store operations, and tracks the stream position so each
 //! batch carries the SSE `id` of the last event it covers (skipped events
-//! included, so the position never stalls on them).
+//! included, so the position never stalls on them). [`run`] is the stage's
+//! task around it: channels in and out, and the timers that cut a batch or
+//! release a held event.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use tokio::sync::{broadcast, mpsc};
 
 use crate::event::{self, Event, LinksChange, PageLifecycle};
 use crate::extract::{self, Rules};
@@ -58,6 +63,20 @@ struct Entry {
     ops: Vec<Op>,
     id: Option<String>,
     hold: Option<Hold>,
+    /// Its operations went into a batch ahead of a held event (see
+    /// [`writes_ahead`]); only its position is still to pass.
+    written_ahead: bool,
+}
+
+/// Whether an event queued behind a held links event may be written before
+/// it: hashtag edits touch nothing a links event or a page deletion does, so
+/// their order against them does not matter. Writing them ahead lets a
+/// process that lives less than the hold time still commit them (an event
+/// with nothing to write just waits); the
+/// position stays before the held event, so a restart reads them again and
+/// the store's idempotent writes ignore them.
+fn writes_ahead(ops: &[Op]) -> bool {
+    !ops.is_empty() && ops.iter().all(|op| matches!(op, Op::HashtagEdit(_)))
 }
 
 /// A page-links-change event waiting for its recentchange.
@@ -155,17 +174,33 @@ impl Pipeline {
         if self.batch_started.is_none() {
             self.batch_started = Some(Instant::now());
         }
-        self.batch.events += 1;
+        if !e.written_ahead {
+            self.batch.events += 1;
+        }
         if e.id.is_some() {
             self.batch.position = e.id;
         }
         self.batch.ops.extend(e.ops);
     }
 
-    fn enqueue(&mut self, e: Entry) {
+    /// Puts the operations of an event that waits behind a held one into the
+    /// batch now, leaving its position to pass in stream order.
+    fn write_ahead(&mut self, e: &mut Entry) {
+        if self.batch_started.is_none() {
+            self.batch_started = Some(Instant::now());
+        }
+        self.batch.events += 1;
+        self.batch.ops.append(&mut e.ops);
+        e.written_ahead = true;
+    }
+
+    fn enqueue(&mut self, mut e: Entry) {
         if self.queue.is_empty() && e.hold.is_none() {
             self.push_entry(e);
             return;
+        }
+        if e.hold.is_none() && writes_ahead(&e.ops) {
+            self.write_ahead(&mut e);
         }
         if let Some(h) = &e.hold {
             self.held.insert(e.seq, h.since);
@@ -221,6 +256,7 @@ impl Pipeline {
             ops: Vec::new(),
             id,
             hold: None,
+            written_ahead: false,
         };
         if let Some(event) = &event {
             self.derive_ops(event, telemetry, &mut entry);
@@ -410,6 +446,71 @@ fn page_row(p: &PageLifecycle) -> PageEventRow {
     }
 }
 
+/// The decode stage as a task: feeds each chunk of SSE items through `pipeline`,
+/// offers every normalised event to `live` (never waiting), and sends a batch
+/// when it is full or `batch_max` after it was started. When `items` closes,
+/// everything still held is released and the last batch sent.
+pub(super) async fn run(
+    mut pipeline: Pipeline,
+    batch_max: Duration,
+    mut items: mpsc::Receiver<Vec<SseItem>>,
+    batches: mpsc::Sender<Batch>,
+    telemetry: Arc<Telemetry>,
+    live: Option<broadcast::Sender<Arc<Event>>>,
+) {
+    loop {
+        let deadline = [
+            pipeline.batch_started().map(|t| t + batch_max),
+            pipeline.hold_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .map(tokio::time::Instant::from_std);
+        let received = match deadline {
+            Some(d) => tokio::select! {
+                r = items.recv() => Some(r),
+                _ = tokio::time::sleep_until(d) => None,
+            },
+            None => Some(items.recv().await),
+        };
+        match received {
+            // The batch's (or a held event's) time is up.
+            None => pipeline.expire_held(std::time::Instant::now()),
+            // The client has stopped: flush everything, held events too, and finish.
+            Some(None) => {
+                pipeline.release_all();
+                if let Some(b) = pipeline.take_batch() {
+                    let _ = batches.send(b).await;
+                }
+                return;
+            }
+            Some(Some(chunk)) => {
+                for item in chunk {
+                    let event = pipeline.handle(item, &telemetry);
+                    if let (Some(live), Some(event)) = (&live, event)
+                        && live.receiver_count() > 0
+                    {
+                        let _ = live.send(Arc::new(event));
+                    }
+                    if pipeline.batch_full()
+                        && let Some(b) = pipeline.take_batch()
+                        && batches.send(b).await.is_err()
+                    {
+                        return;
+                    }
+                }
+                continue;
+            }
+        }
+        if let Some(b) = pipeline.take_batch()
+            && batches.send(b).await.is_err()
+        {
+            return;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -478,11 +579,12 @@ mod tests {
     }
 
     fn rc_event(id: &str, meta_id: &str, rev: i64, user: &str, rc: i64) -> SseItem {
-        item(
-            id,
-            &format!(
-                r#"{{"meta":{{"id":"{meta_id}","stream":"mediawiki.recentchange","domain":"en.wikipedia.org","dt":"2026-01-01T00:00:00Z"}},"id":{rc},"type":"edit","namespace":0,"title":"P","user":"{user}","bot":false,"revision":{{"old":1,"new":{rev}}},"wiki":"enwiki","server_name":"en.wikipedia.org"}}"#
-            ),
+        item(id, &rc_json(meta_id, rev, user, rc, ""))
+    }
+
+    fn rc_json(meta_id: &str, rev: i64, user: &str, rc: i64, comment: &str) -> String {
+        format!(
+            r#"{{"meta":{{"id":"{meta_id}","stream":"mediawiki.recentchange","domain":"en.wikipedia.org","dt":"2026-01-01T00:00:00Z"}},"id":{rc},"type":"edit","namespace":0,"title":"P","user":"{user}","bot":false,"comment":"{comment}","revision":{{"old":1,"new":{rev}}},"wiki":"enwiki","server_name":"en.wikipedia.org"}}"#
         )
     }
 
@@ -540,6 +642,34 @@ mod tests {
         assert!(p.take_batch().is_none());
         p.expire_held(deadline);
         let b = p.take_batch().unwrap();
+        assert_eq!(provenances(&b), vec![("propagated".to_owned(), None)]);
+    }
+
+    #[test]
+    fn hashtag_edits_behind_a_held_links_event_are_written_at_once_and_the_position_waits() {
+        let t = Telemetry::new();
+        let mut p = Pipeline::new(PipelineOptions {
+            batch_events: 100,
+            ..Default::default()
+        });
+        p.handle(item("1", &rc_json("a", 9, "Ann", 70, "plain")), &t);
+        p.handle(links_event("2", "b", 10, Some("Bo")), &t);
+        p.handle(item("3", &rc_json("c", 11, "Cy", 71, "#wpwp tagged")), &t);
+        let b = p.take_batch().unwrap();
+        assert_eq!(
+            b.position.as_deref(),
+            Some("1"),
+            "the position stops before the held event"
+        );
+        assert_eq!(b.events, 2, "the plain edit and the tagged one");
+        assert!(
+            matches!(b.ops.as_slice(), [Op::HashtagEdit(e)] if e.meta_id == "c"),
+            "the tagged edit is written ahead of the held links event"
+        );
+        p.release_all();
+        let b = p.take_batch().unwrap();
+        assert_eq!(b.position.as_deref(), Some("3"), "then it passes both");
+        assert_eq!(b.events, 1, "the written-ahead edit is not counted twice");
         assert_eq!(provenances(&b), vec![("propagated".to_owned(), None)]);
     }
 }

@@ -33,6 +33,14 @@ impl FilterError {
     }
 }
 
+/// Values one list parameter may hold: a filter is evaluated for every event
+/// and every subscriber, so its size is bounded when it is parsed.
+pub const MAX_VALUES_PER_PARAMETER: usize = 1000;
+/// `wiki` entries with a `*`, and the `*`s one of them may hold: each such
+/// entry is matched one by one, the others by one lookup.
+pub const MAX_WILDCARD_WIKIS: usize = 32;
+pub const MAX_WILDCARDS_PER_WIKI: usize = 4;
+
 /// The parameters a filter understands (aliases map to the first name).
 pub const PARAMETERS: &[&str] = &[
     "wiki",
@@ -185,9 +193,29 @@ pub struct Filter {
 /// Lookup forms built once at parse time.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Compiled {
-    wikis: Vec<WikiPattern>,
+    /// `wiki` entries without a wildcard, and those with one.
+    exact_wikis: HashSet<String>,
+    wildcard_wikis: Vec<WikiPattern>,
+    projects: HashSet<String>,
+    langs: HashSet<String>,
     users: HashSet<String>,
     hashtags: HashSet<String>,
+}
+
+impl Compiled {
+    fn wiki_matches(&self, wiki: &str, host: &str) -> bool {
+        if self.exact_wikis.is_empty() && self.wildcard_wikis.is_empty() {
+            return true;
+        }
+        let exact = |name: &str| {
+            if name.bytes().any(|b| b.is_ascii_uppercase()) {
+                self.exact_wikis.contains(&name.to_ascii_lowercase())
+            } else {
+                self.exact_wikis.contains(name)
+            }
+        };
+        exact(wiki) || exact(host) || self.wildcard_wikis.iter().any(|w| w.matches(wiki, host))
+    }
 }
 
 fn parse_bool(name: &str, v: &str) -> Result<bool, FilterError> {
@@ -233,8 +261,17 @@ impl Filter {
             };
             f.add(name, value)?;
         }
+        f.check_sizes()?;
+        let (wildcard, exact): (Vec<&String>, Vec<&String>) =
+            f.wiki.iter().partition(|w| w.contains('*'));
         f.compiled = Compiled {
-            wikis: f.wiki.iter().map(|w| WikiPattern(w.clone())).collect(),
+            exact_wikis: exact.into_iter().cloned().collect(),
+            wildcard_wikis: wildcard
+                .into_iter()
+                .map(|w| WikiPattern(w.clone()))
+                .collect(),
+            projects: f.project.iter().cloned().collect(),
+            langs: f.lang.iter().cloned().collect(),
             users: f.user.iter().cloned().collect(),
             hashtags: f.hashtag.iter().cloned().collect(),
         };
@@ -276,6 +313,39 @@ impl Filter {
         Filter::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &[])
     }
 
+    /// Refuses a filter over the limits, naming the parameter.
+    fn check_sizes(&self) -> Result<(), FilterError> {
+        let lists = [
+            ("wiki", self.wiki.len()),
+            ("project", self.project.len()),
+            ("lang", self.lang.len()),
+            ("namespace", self.namespace.len()),
+            ("type", self.kinds.len()),
+            ("log_type", self.log_type.len()),
+            ("editor", self.editor.len()),
+            ("user", self.user.len()),
+            ("hashtag", self.hashtag.len()),
+        ];
+        if let Some((name, n)) = lists.iter().find(|(_, n)| *n > MAX_VALUES_PER_PARAMETER) {
+            return Err(FilterError::new(
+                name,
+                format!(
+                    "{name} has {n} values; a filter takes at most {MAX_VALUES_PER_PARAMETER} per parameter"
+                ),
+            ));
+        }
+        let wildcards = self.wiki.iter().filter(|w| w.contains('*')).count();
+        if wildcards > MAX_WILDCARD_WIKIS {
+            return Err(FilterError::new(
+                "wiki",
+                format!(
+                    "wiki has {wildcards} entries with *; a filter takes at most {MAX_WILDCARD_WIKIS} (list the wikis themselves instead)"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     fn add(&mut self, name: &'static str, value: &str) -> Result<(), FilterError> {
         match name {
             "wiki" => {
@@ -289,6 +359,14 @@ impl Filter {
                             name,
                             format!(
                                 "{w:?} is not a wiki: give a database name (enwiki) or a domain (en.wikipedia.org), with * wildcards"
+                            ),
+                        ));
+                    }
+                    if w.matches('*').count() > MAX_WILDCARDS_PER_WIKI {
+                        return Err(FilterError::new(
+                            name,
+                            format!(
+                                "{w:?} has more than {MAX_WILDCARDS_PER_WIKI} * wildcards; use fewer"
                             ),
                         ));
                     }
@@ -367,16 +445,11 @@ impl Filter {
 
     /// The predicate.
     pub fn matches(&self, c: &Change) -> bool {
-        if !self.compiled.wikis.is_empty()
-            && !self
-                .compiled
-                .wikis
-                .iter()
-                .any(|w| w.matches(&c.wiki, &c.server_name))
-        {
+        if !self.compiled.wiki_matches(&c.wiki, &c.server_name) {
             return false;
         }
-        if !self.project.is_empty() && !self.project.iter().any(|p| p == project_of(&c.server_name))
+        if !self.compiled.projects.is_empty()
+            && !self.compiled.projects.contains(project_of(&c.server_name))
         {
             return false;
         }
@@ -384,7 +457,7 @@ impl Filter {
             let Some(l) = language_of(&c.server_name) else {
                 return false;
             };
-            if !self.lang.iter().any(|x| x == l) {
+            if !self.compiled.langs.contains(l) {
                 return false;
             }
         }
@@ -497,5 +570,44 @@ mod tests {
                 .parameter,
             "namespace"
         );
+    }
+
+    #[test]
+    fn oversized_filters_are_refused_naming_the_parameter() {
+        let many = vec!["enwiki"; MAX_VALUES_PER_PARAMETER + 1].join(",");
+        let e = Filter::parse([("wiki", many.as_str())], &[]).unwrap_err();
+        assert_eq!(e.parameter, "wiki");
+        assert!(e.message.contains("at most 1000"), "{}", e.message);
+        let users = (0..=MAX_VALUES_PER_PARAMETER)
+            .map(|i| format!("U{i}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        assert_eq!(
+            Filter::parse([("user", users.as_str())], &[])
+                .unwrap_err()
+                .parameter,
+            "user"
+        );
+        let globs = (0..=MAX_WILDCARD_WIKIS)
+            .map(|i| format!("*{i}*q*"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let e = Filter::parse([("wiki", globs.as_str())], &[]).unwrap_err();
+        assert!(e.message.contains("entries with *"), "{}", e.message);
+        let e = Filter::parse([("wiki", "*a*b*c*d*e*")], &[]).unwrap_err();
+        assert!(e.message.contains("more than 4"), "{}", e.message);
+        // At the limits, a filter is accepted and still matches exactly.
+        let exact = (0..MAX_VALUES_PER_PARAMETER - 1)
+            .map(|i| format!("w{i}wiki"))
+            .chain(["EnWiki".into()])
+            .collect::<Vec<_>>()
+            .join(",");
+        let f = Filter::parse([("wiki", exact.as_str())], &[]).unwrap();
+        assert!(f.compiled.wiki_matches("enwiki", "en.wikipedia.org"));
+        assert!(!f.compiled.wiki_matches("dewiki", "de.wikipedia.org"));
+        let f = Filter::parse([("wiki", "*.wikipedia.org,frwiki")], &[]).unwrap();
+        assert!(f.compiled.wiki_matches("dewiki", "de.wikipedia.org"));
+        assert!(f.compiled.wiki_matches("frwiki", "fr.wikisource.org"));
+        assert!(!f.compiled.wiki_matches("frwikisource", "fr.wikisource.org"));
     }
 }

@@ -17,83 +17,28 @@
 //! Sequence ids start at the hub's start time in microseconds, so ids from
 //! an earlier run are always older than the window and are reported as a gap.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
 
-use axum::extract::ws::Utf8Bytes;
 use bytes::Bytes;
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::filter::{Filter, language_of, project_of};
+pub use crate::address_cap::IpGuard;
+
+use super::LiveOptions;
+use super::filter::Filter;
+use super::item::Item;
+use super::native::native_json;
 use super::ring::{Resume, Ring};
 use super::stats::{Snapshot, Stats};
-use super::wikimon::{self, WikimonContext};
-use crate::event::{Change, Event, format_ms};
-use crate::telemetry::now_ms;
-
-/// Tunables, from `run`'s `--live-*` flags.
-#[derive(Debug, Clone)]
-pub struct LiveOptions {
-    /// How far back the resume buffer reaches.
-    pub window: Duration,
-    /// At most this many messages in the resume buffer.
-    pub window_max: usize,
-    /// Messages queued per subscriber before it starts missing some.
-    pub queue: usize,
-    /// Missed messages in a row after which a subscriber is disconnected.
-    pub lag_limit: u64,
-    /// Interval of heartbeat messages.
-    pub heartbeat: Duration,
-    /// Live connections (all feeds together) per client address.
-    pub max_per_ip: usize,
-}
-
-impl Default for LiveOptions {
-    fn default() -> Self {
-        LiveOptions {
-            window: Duration::from_secs(300),
-            window_max: 100_000,
-            queue: 1024,
-            lag_limit: 4096,
-            heartbeat: Duration::from_secs(15),
-            max_per_ip: 20,
-        }
-    }
-}
-
-/// One published message, shared by the ring and every queue it is in.
-pub struct Item {
-    pub seq: u64,
-    pub published: Instant,
-    pub event: Arc<Event>,
-    /// The native JSON message (WebSocket text).
-    pub json: Utf8Bytes,
-    /// The same message in EventStreams SSE framing, with its `id:`.
-    pub sse: Bytes,
-    /// `(wiki, json)` of the WikiMon message, made on first use.
-    wikimon: OnceLock<Option<(String, Utf8Bytes)>>,
-}
-
-impl Item {
-    pub fn change(&self) -> Option<&Change> {
-        match &*self.event {
-            Event::Recentchange(c) => Some(c),
-            _ => None,
-        }
-    }
-
-    /// The WikiMon message and the wiki it routes to, made once.
-    pub fn wikimon(&self, ctx: &WikimonContext) -> Option<&(String, Utf8Bytes)> {
-        self.wikimon
-            .get_or_init(|| wikimon::message(&self.event, ctx).map(|m| (m.wiki, m.json.into())))
-            .as_ref()
-    }
-}
+use super::wikimon::WikimonContext;
+use crate::address_cap::AddressCap;
+use crate::clock::{now_ms, now_us};
+use crate::event::{Event, format_ms};
 
 /// What a subscriber wants.
 pub enum Want {
@@ -165,25 +110,6 @@ impl Drop for Subscription {
     }
 }
 
-/// Holds one connection's place in the per-address count.
-pub struct IpGuard {
-    hub: Arc<Hub>,
-    ip: IpAddr,
-}
-
-impl Drop for IpGuard {
-    fn drop(&mut self) {
-        if let Ok(mut ips) = self.hub.ips.lock()
-            && let Some(n) = ips.get_mut(&self.ip)
-        {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                ips.remove(&self.ip);
-            }
-        }
-    }
-}
-
 struct Shared {
     ring: Ring,
     subs: Vec<Arc<Subscriber>>,
@@ -218,126 +144,9 @@ pub struct Hub {
     pub wikimon: Arc<WikimonContext>,
     shared: Mutex<Shared>,
     stats: Mutex<Stats>,
-    ips: Mutex<HashMap<IpAddr, usize>>,
+    ips: Arc<AddressCap>,
     newest_dt_ms: AtomicI64,
     counters: Counters,
-}
-
-/// Microseconds since the Unix epoch (wall clock).
-pub fn now_us() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
-        .unwrap_or(0)
-}
-
-#[derive(Serialize)]
-struct NativeMessage<'a> {
-    kind: &'static str,
-    id: u64,
-    /// When the hub published it (µs since the epoch): delivery latency is
-    /// the receive time minus this.
-    published_us: i64,
-    meta_id: &'a str,
-    dt: String,
-    wiki: &'a str,
-    server_name: &'a str,
-    project: &'a str,
-    lang: Option<&'a str>,
-    #[serde(rename = "type")]
-    change_kind: &'static str,
-    namespace: i64,
-    title: &'a str,
-    user: Option<&'a str>,
-    editor: &'static str,
-    bot: bool,
-    minor: bool,
-    patrolled: Option<bool>,
-    size_change: Option<i64>,
-    length: OldNew,
-    revision: OldNew,
-    log_id: Option<i64>,
-    log_type: Option<&'a str>,
-    log_action: Option<&'a str>,
-    hashtags: Vec<&'a str>,
-    mentions: &'a [String],
-    section: Option<&'a str>,
-    summary: &'a str,
-    parsed_summary: &'a str,
-    url: Option<String>,
-}
-
-#[derive(Serialize)]
-struct OldNew {
-    old: Option<i64>,
-    new: Option<i64>,
-}
-
-/// The page (or diff) a change is about, as WikiMon linked it.
-fn change_url(c: &Change) -> Option<String> {
-    if c.server_url.is_empty() {
-        return None;
-    }
-    let base = format!("{}{}/index.php", c.server_url, c.script_path);
-    match (c.rev_old, c.rev_new) {
-        (Some(old), Some(new)) if old > 0 => Some(format!("{base}?diff={new}&oldid={old}")),
-        (_, Some(new)) => Some(format!("{base}?oldid={new}")),
-        _ => {
-            let title = c.title.replace(' ', "_");
-            let enc =
-                percent_encoding::utf8_percent_encode(&title, percent_encoding::NON_ALPHANUMERIC);
-            Some(format!("{base}?title={enc}"))
-        }
-    }
-}
-
-fn native_json(seq: u64, published_us: i64, c: &Change) -> String {
-    let m = NativeMessage {
-        kind: "change",
-        id: seq,
-        published_us,
-        meta_id: &c.envelope.meta_id,
-        dt: format_ms(c.envelope.dt_ms),
-        wiki: &c.wiki,
-        server_name: &c.server_name,
-        project: project_of(&c.server_name),
-        lang: language_of(&c.server_name),
-        change_kind: c.change_kind.as_str(),
-        namespace: c.namespace,
-        title: &c.title,
-        user: c.user.as_deref(),
-        editor: c.editor.as_str(),
-        bot: c.bot,
-        minor: c.minor,
-        patrolled: c.patrolled,
-        size_change: c.size_change(),
-        length: OldNew {
-            old: c.length_old,
-            new: c.length_new,
-        },
-        revision: OldNew {
-            old: c.rev_old,
-            new: c.rev_new,
-        },
-        log_id: c.log_id,
-        log_type: c.log_type.as_deref(),
-        log_action: c.log_action.as_deref(),
-        hashtags: c.hashtags.iter().map(|h| h.text.as_str()).collect(),
-        mentions: &c.mentions,
-        section: c.section.as_deref(),
-        summary: &c.summary,
-        parsed_summary: &c.parsed_summary,
-        url: change_url(c),
-    };
-    serde_json::to_string(&m).unwrap_or_default()
-}
-
-/// A control message (`heartbeat`, `lagged`, `error`, …) as WebSocket text.
-pub fn control(kind: &str, mut fields: serde_json::Value) -> Utf8Bytes {
-    if let Some(o) = fields.as_object_mut() {
-        o.insert("kind".into(), kind.into());
-    }
-    fields.to_string().into()
 }
 
 /// Why a connection was refused.
@@ -353,6 +162,7 @@ impl Hub {
         let ring = Ring::new(options.window, options.window_max);
         let first = u64::try_from(now_us()).unwrap_or(1).max(1);
         Arc::new(Hub {
+            ips: AddressCap::new(options.max_per_ip),
             options,
             wikimon,
             shared: Mutex::new(Shared {
@@ -361,7 +171,6 @@ impl Hub {
                 next_seq: first,
             }),
             stats: Mutex::new(Stats::new(now_ms())),
-            ips: Mutex::new(HashMap::new()),
             newest_dt_ms: AtomicI64::new(0),
             counters: Counters::default(),
         })
@@ -424,14 +233,13 @@ impl Hub {
         let json = native_json(seq, published_us, c);
         let mut sse = Vec::with_capacity(json.len() + 40);
         crate::sse::write_event(&mut sse, "message", Some(&seq.to_string()), json.as_bytes());
-        let item = Arc::new(Item {
+        let item = Arc::new(Item::new(
             seq,
             published,
-            event: Arc::clone(&event),
-            json: json.into(),
-            sse: Bytes::from(sse),
-            wikimon: OnceLock::new(),
-        });
+            Arc::clone(&event),
+            json.into(),
+            Bytes::from(sse),
+        ));
         shared.ring.push(Arc::clone(&item));
         self.counters.published.fetch_add(1, Ordering::Relaxed);
         let mut any_gone = false;
@@ -470,23 +278,13 @@ impl Hub {
     }
 
     /// Counts a connection from `ip` against the cap.
-    pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<IpGuard, TooMany> {
-        let mut ips = self.ips.lock().map_err(|_| TooMany {
-            ip,
-            limit: self.options.max_per_ip,
-        })?;
-        let n = ips.entry(ip).or_default();
-        if *n >= self.options.max_per_ip {
+    pub fn admit(&self, ip: IpAddr) -> Result<IpGuard, TooMany> {
+        self.ips.admit(ip).map_err(|_| {
             self.counters.refused_per_ip.fetch_add(1, Ordering::Relaxed);
-            return Err(TooMany {
+            TooMany {
                 ip,
-                limit: self.options.max_per_ip,
-            });
-        }
-        *n += 1;
-        Ok(IpGuard {
-            hub: Arc::clone(self),
-            ip,
+                limit: self.ips.limit(),
+            }
         })
     }
 

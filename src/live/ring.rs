@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::hub::Item;
+use super::item::Item;
 
 pub struct Ring {
     items: VecDeque<Arc<Item>>,

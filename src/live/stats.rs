@@ -166,34 +166,16 @@ impl Stats {
             })
             .collect();
         wikis.sort_by(|a, b| b.edits.cmp(&a.edits).then_with(|| a.wiki.cmp(&b.wiki)));
-        let mut top_pages: Vec<TopPage> = pages
-            .into_iter()
-            .map(|((w, t), n)| TopPage {
-                wiki: w.to_owned(),
-                title: t.to_owned(),
-                edits: n,
-            })
-            .collect();
-        top_pages.sort_by(|a, b| {
-            b.edits
-                .cmp(&a.edits)
-                .then_with(|| (&a.wiki, &a.title).cmp(&(&b.wiki, &b.title)))
+        let top_pages = top_by_count(pages, limit, |(w, t), n| TopPage {
+            wiki: w.to_owned(),
+            title: t.to_owned(),
+            edits: n,
         });
-        top_pages.truncate(limit);
-        let mut top_editors: Vec<TopEditor> = editors
-            .into_iter()
-            .map(|((w, u), n)| TopEditor {
-                wiki: w.to_owned(),
-                user: u.to_owned(),
-                edits: n,
-            })
-            .collect();
-        top_editors.sort_by(|a, b| {
-            b.edits
-                .cmp(&a.edits)
-                .then_with(|| (&a.wiki, &a.user).cmp(&(&b.wiki, &b.user)))
+        let top_editors = top_by_count(editors, limit, |(w, u), n| TopEditor {
+            wiki: w.to_owned(),
+            user: u.to_owned(),
+            edits: n,
         });
-        top_editors.truncate(limit);
         Snapshot {
             window_minutes: span,
             edits: total,
@@ -209,6 +191,18 @@ impl Stats {
             top_editors,
         }
     }
+}
+
+/// The `limit` keys with the highest counts (ties by key), as rows.
+fn top_by_count<K: Ord, T>(
+    counts: HashMap<K, u64>,
+    limit: usize,
+    row: impl Fn(K, u64) -> T,
+) -> Vec<T> {
+    let mut ranked: Vec<(K, u64)> = counts.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    ranked.truncate(limit);
+    ranked.into_iter().map(|(k, n)| row(k, n)).collect()
 }
 
 #[cfg(test)]

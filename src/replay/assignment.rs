@@ -128,7 +128,8 @@ pub fn parse_last_event_id(
     Ok(out)
 }
 
-/// The whole list as one `id:` value.
+/// The whole list as one `id:` value (the server builds it from kept parts).
+#[cfg(test)]
 pub fn to_json(assigned: &[Assigned]) -> String {
     let mut s = String::with_capacity(assigned.len() * 80);
     s.push('[');

@@ -261,6 +261,7 @@ pub fn minify_json(json: &str) -> String {
     out
 }
 
+/// Whether the first non-empty line of `text` is Server-Sent Events.
 fn looks_like_sse(text: &[u8]) -> bool {
     let first = text
         .split(|b| *b == b'\n' || *b == b'\r')
@@ -271,10 +272,7 @@ fn looks_like_sse(text: &[u8]) -> bool {
         })
         .find(|l| !l.trim().is_empty())
         .unwrap_or_default();
-    first.starts_with(':')
-        || first.starts_with("event:")
-        || first.starts_with("id:")
-        || first.starts_with("data:")
+    crate::sse::looks_like_sse(&first)
 }
 
 /// A JSON value: an event, a `{id, data}` capture, or an array of either.
@@ -460,15 +458,6 @@ impl Corpus {
     /// Events on `topic` (`eqiad.mediawiki.recentchange`), in offset order.
     pub fn topic(&self, topic: &str) -> &[Entry] {
         self.topics.get(topic).map_or(&[], Vec::as_slice)
-    }
-
-    /// Total events.
-    pub fn len(&self) -> usize {
-        self.topics.values().map(Vec::len).sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Every event as one JSON line, topic by topic.

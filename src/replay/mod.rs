@@ -4,14 +4,20 @@
 //!
 //! - [`corpus`]: recordings in their many formats, arranged per topic in time order.
 //! - [`assignment`]: the `id:` / `Last-Event-ID` resume token.
-//! - [`server`]: the HTTP route, pacing, fault injection and the live synthetic tail.
+//! - [`options`]: pacing, faults, the live feed and the per-IP limit a server is given.
+//! - [`faults`]: the canary and oversized events fault injection inserts.
+//! - [`server`]: the HTTP route, framing, resume, pacing, fault injection and the live synthetic tail.
+//! - [`synth`]: deterministic synthetic events.
 //!
 //! The ingest client talks to this server with exactly the code it uses for
 //! stream.wikimedia.org.
 
 pub mod assignment;
 pub mod corpus;
+mod faults;
+pub mod options;
 pub mod server;
+pub mod synth;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,7 +28,8 @@ use clap::Args;
 use tokio_util::sync::CancellationToken;
 
 pub use corpus::{Corpus, CorpusError};
-pub use server::{Faults, Pace, ReplayOptions, SynthFeed, serve};
+pub use options::{Faults, Pace, ReplayOptions, SynthFeed};
+pub use server::serve;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
@@ -35,8 +42,6 @@ pub enum ReplayError {
     },
     #[error("the replay server failed: {0}")]
     Serve(std::io::Error),
-    #[error("invalid --start {0:?}: use ISO-8601 (2026-01-01T00:00:00Z) or epoch milliseconds")]
-    Start(String),
 }
 
 /// Options of `wikiwatch replay-server`.
@@ -146,7 +151,7 @@ impl ReplayArgs {
         } else {
             Corpus::bundled().write_json_lines(&mut text);
         }
-        let synth = crate::synth::Synth::new(self.synth_seed, SYNTH_START_MS, 1000.0);
+        let synth = synth::Synth::new(self.synth_seed, synth::SYNTH_START_MS, 1000.0);
         for ev in synth.iter(0..self.synth_events) {
             text.extend_from_slice(ev.json.as_bytes());
             text.push(b'\n');
@@ -154,9 +159,6 @@ impl ReplayArgs {
         Ok(Corpus::from_json_lines(Bytes::from(text)))
     }
 }
-
-/// 2026-01-01T00:00:00Z: where synthetic recordings start.
-pub const SYNTH_START_MS: i64 = 1_767_225_600_000;
 
 /// Runs the replay server until SIGINT/SIGTERM.
 pub async fn run(args: ReplayArgs) -> Result<(), ReplayError> {

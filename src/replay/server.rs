@@ -7,9 +7,9 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -26,106 +26,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::assignment::{self, Assigned, AssignmentError, Seek};
 use super::corpus::{Corpus, DATACENTERS, Entry, canonical_stream};
-use crate::synth::Synth;
-
-/// How fast events go out.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Pace {
-    /// As fast as the client reads.
-    AsFastAsPossible,
-    /// Recorded time, sped up by the factor (1.0 is real time). Gaps longer
-    /// than `ReplayOptions::max_gap` are shortened to it.
-    Scaled(f64),
-    /// A fixed number of events per second.
-    Rate(f64),
-}
-
-impl std::str::FromStr for Pace {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Pace, String> {
-        let s = s.trim();
-        let bad = || {
-            format!(
-                "invalid pace {s:?}: use fast, realtime, xN (N times real time, e.g. x40) or N/s (events per second)"
-            )
-        };
-        match s {
-            "fast" | "max" => Ok(Pace::AsFastAsPossible),
-            "realtime" | "real-time" | "x1" => Ok(Pace::Scaled(1.0)),
-            _ => {
-                if let Some(f) = s.strip_prefix('x') {
-                    let f: f64 = f.parse().map_err(|_| bad())?;
-                    (f > 0.0).then_some(Pace::Scaled(f)).ok_or_else(bad)
-                } else if let Some(r) = s.strip_suffix("/s") {
-                    let r: f64 = r.parse().map_err(|_| bad())?;
-                    (r > 0.0).then_some(Pace::Rate(r)).ok_or_else(bad)
-                } else {
-                    Err(bad())
-                }
-            }
-        }
-    }
-}
-
-/// Faults to inject, each off by default.
-#[derive(Debug, Clone, Default)]
-pub struct Faults {
-    /// End each connection after this many events.
-    pub close_after_events: Option<u64>,
-    /// After this many events on a connection, keep it open but send nothing.
-    pub stall_after_events: Option<u64>,
-    /// After this many events on a connection, send `event: error` and end it.
-    pub error_after_events: Option<u64>,
-    /// Insert a line of broken JSON after every N events (counted over the server).
-    pub malformed_every: Option<u64>,
-    /// Insert a canary event (`meta.domain: "canary"`) after every N events
-    /// (counted over the server).
-    pub canary_every: Option<u64>,
-    /// Once per server, after this many events in all, send one event of
-    /// `oversized_bytes` bytes.
-    pub oversized_at: Option<u64>,
-    pub oversized_bytes: usize,
-    /// Answer every Nth connection with `reject_status` instead of a stream.
-    pub reject_every: Option<u64>,
-    pub reject_status: u16,
-    /// Send `retry: MS` after the preamble (EventStreams never does).
-    pub retry_ms: Option<u64>,
-}
-
-/// An endless synthetic live feed after the recordings, in real time.
-#[derive(Debug, Clone, Copy)]
-pub struct SynthFeed {
-    /// Events per second.
-    pub rate: f64,
-    pub seed: u64,
-}
-
-#[derive(Debug, Clone)]
-pub struct ReplayOptions {
-    pub pace: Pace,
-    pub faults: Faults,
-    pub synth: Option<SynthFeed>,
-    /// Longest pause between two events under scaled pacing.
-    pub max_gap: Duration,
-    /// Concurrent connections allowed per client IP (the real service allows 2).
-    pub per_ip_limit: Option<usize>,
-}
-
-impl Default for ReplayOptions {
-    fn default() -> Self {
-        ReplayOptions {
-            pace: Pace::AsFastAsPossible,
-            faults: Faults {
-                oversized_bytes: 1 << 20,
-                reject_status: 503,
-                ..Faults::default()
-            },
-            synth: None,
-            max_gap: Duration::from_secs(5),
-            per_ip_limit: None,
-        }
-    }
-}
+use super::faults::{canary_event, oversized_event};
+use super::options::{Pace, ReplayOptions};
+use super::synth::Synth;
+use crate::address_cap::AddressCap;
 
 struct Shared {
     corpus: Arc<Corpus>,
@@ -135,7 +39,7 @@ struct Shared {
     connections: AtomicU64,
     events_sent: AtomicU64,
     oversized_sent: AtomicBool,
-    per_ip: Mutex<HashMap<IpAddr, usize>>,
+    per_ip: Arc<AddressCap>,
     shutdown: CancellationToken,
 }
 
@@ -148,7 +52,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let token = CancellationToken::new();
     let live = options.synth.map(|feed| {
-        let start_ms = crate::telemetry::now_ms();
+        let start_ms = crate::clock::now_ms();
         (
             Synth::new(feed.seed, start_ms, feed.rate),
             start_ms,
@@ -157,12 +61,12 @@ pub async fn serve(
     });
     let shared = Arc::new(Shared {
         corpus,
+        per_ip: AddressCap::new(options.per_ip_limit.unwrap_or(usize::MAX)),
         options,
         live,
         connections: AtomicU64::new(0),
         events_sent: AtomicU64::new(0),
         oversized_sent: AtomicBool::new(false),
-        per_ip: Mutex::new(HashMap::new()),
         shutdown: token.clone(),
     });
     let app = Router::new()
@@ -224,38 +128,6 @@ async fn not_found(uri: axum::http::Uri) -> Response {
     )
 }
 
-/// Decrements the per-IP connection count when the connection ends.
-struct IpSlot {
-    shared: Arc<Shared>,
-    ip: IpAddr,
-}
-
-impl Drop for IpSlot {
-    fn drop(&mut self) {
-        if let Ok(mut m) = self.shared.per_ip.lock()
-            && let Some(n) = m.get_mut(&self.ip)
-        {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                m.remove(&self.ip);
-            }
-        }
-    }
-}
-
-fn parse_since(value: &str) -> Option<i64> {
-    let v = value.trim();
-    if let Ok(ms) = v.parse::<i64>() {
-        return Some(ms);
-    }
-    crate::event::parse_dt_ms(v).or_else(|| {
-        chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|t| t.and_utc().timestamp_millis())
-    })
-}
-
 async fn stream(
     State(shared): State<Arc<Shared>>,
     Path(streams): Path<String>,
@@ -304,32 +176,15 @@ async fn stream(
     }
 
     // 3. Concurrent connections per client IP.
-    let slot = {
-        let Ok(mut m) = shared.per_ip.lock() else {
-            return problem(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Internal error",
-                "connection table poisoned".into(),
-            );
-        };
-        let count = m.entry(peer.ip()).or_default();
-        if shared
-            .options
-            .per_ip_limit
-            .is_some_and(|limit| *count >= limit)
-        {
+    let slot = match shared.per_ip.admit(peer.ip()) {
+        Ok(slot) => slot,
+        Err(count) => {
             return problem(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_requests",
                 "Too Many Concurrent Connections From Your Client IP",
                 format!("{} already has {count} connections open", peer.ip()),
             );
-        }
-        *count += 1;
-        IpSlot {
-            shared: Arc::clone(&shared),
-            ip: peer.ip(),
         }
     };
 
@@ -366,7 +221,7 @@ async fn stream(
         }
     } else {
         let seek = match query.get("since") {
-            Some(v) => match parse_since(v) {
+            Some(v) => match crate::event::parse_time_or_epoch_ms(v) {
                 Some(ms) => Seek::Timestamp(ms),
                 None => {
                     return problem(
@@ -607,7 +462,7 @@ impl Producer {
             })
             .min()
             .unwrap_or(i64::MIN);
-        let mut j = first_at_or_after(synth, earliest_ts);
+        let mut j = synth.first_at_or_after(earliest_ts);
         loop {
             let ev = synth.event(j);
             j += 1;
@@ -720,101 +575,5 @@ impl Producer {
             self.flush(tx).await?;
         }
         Ok(())
-    }
-}
-
-/// The first synthetic event at or after `ts` (their times never decrease).
-fn first_at_or_after(synth: &Synth, ts: i64) -> u64 {
-    if ts == i64::MIN || synth.event(0).dt_ms >= ts {
-        return 0;
-    }
-    let (mut lo, mut hi) = (0u64, 1u64);
-    while synth.event(hi).dt_ms < ts {
-        lo = hi;
-        hi = hi.saturating_mul(2);
-        if hi >= 1 << 50 {
-            return hi;
-        }
-    }
-    while hi - lo > 1 {
-        let mid = lo + (hi - lo) / 2;
-        if synth.event(mid).dt_ms < ts {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    hi
-}
-
-/// A canary as Wikimedia injects them: schema-valid, `meta.domain: "canary"`.
-fn canary_event(stream: &str, ts: i64, n: u64) -> String {
-    serde_json::json!({
-        "$schema": "/mediawiki/recentchange/1.0.0",
-        "meta": {
-            "uri": "https://canary/wiki/Special:Canary",
-            "id": format!("00000000-0000-4000-8000-{n:012x}"),
-            "dt": crate::event::format_ms(ts),
-            "domain": "canary",
-            "stream": stream,
-        },
-        "type": "edit",
-        "namespace": 0,
-        "title": "Canary",
-        "comment": "canary event",
-        "user": "Canary",
-        "bot": false,
-        "wiki": "canary",
-        "server_name": "canary",
-    })
-    .to_string()
-}
-
-/// A valid but very large page-links-change event, like the 158 KiB event that
-/// once wedged WikiMon.
-fn oversized_event(ts: i64, bytes: usize) -> String {
-    let link =
-        r#"{"link":"https://example.org/a-very-long-reference-list-entry","external":true},"#;
-    let n = bytes / link.len() + 1;
-    let mut links = String::with_capacity(n * link.len() + 2);
-    links.push('[');
-    for _ in 0..n {
-        links.push_str(link);
-    }
-    links.pop();
-    links.push(']');
-    format!(
-        r#"{{"$schema":"/mediawiki/page/links-change/1.0.0","meta":{{"uri":"https://test.wikipedia.org/wiki/Oversized","id":"ffffffff-0000-4000-8000-000000000001","dt":"{}","domain":"test.wikipedia.org","stream":"mediawiki.page-links-change"}},"database":"testwiki","page_id":1,"page_title":"Oversized","page_namespace":0,"rev_id":1,"added_links":{links}}}"#,
-        crate::event::format_ms(ts)
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pace_values_parse_and_bad_ones_say_how_to_fix_them() {
-        assert_eq!("fast".parse::<Pace>(), Ok(Pace::AsFastAsPossible));
-        assert_eq!("realtime".parse::<Pace>(), Ok(Pace::Scaled(1.0)));
-        assert_eq!("x40".parse::<Pace>(), Ok(Pace::Scaled(40.0)));
-        assert_eq!("500/s".parse::<Pace>(), Ok(Pace::Rate(500.0)));
-        let err = "quick".parse::<Pace>().unwrap_err();
-        assert!(err.contains("xN"), "{err}");
-        assert!("x0".parse::<Pace>().is_err());
-    }
-
-    #[test]
-    fn oversized_events_are_valid_json_of_at_least_the_size_asked() {
-        let e = oversized_event(0, 300_000);
-        assert!(e.len() >= 300_000);
-        assert!(serde_json::from_str::<serde_json::Value>(&e).is_ok());
-    }
-
-    #[test]
-    fn canaries_parse_as_canaries() {
-        let c = canary_event("mediawiki.recentchange", 1_700_000_000_000, 3);
-        let ev = crate::event::parse(c.as_bytes(), &crate::extract::Rules::default()).unwrap();
-        assert!(ev.envelope().is_canary());
     }
 }

@@ -4,9 +4,9 @@
 
 use serde::Serialize;
 
-use super::Provenance;
 use crate::event::Performer;
 use crate::extract::{EditorKind, Hashtag, LinkInfo};
+pub use crate::links::filter::{LinkAction, Provenance};
 
 /// One transaction's worth of writes.
 #[derive(Debug, Default, Clone)]
@@ -57,27 +57,6 @@ pub struct HashtagEdit {
     pub tags: Vec<Hashtag>,
 }
 
-/// How a link event came about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LinkAction {
-    Added,
-    Removed,
-    PageDeleted,
-    PageRestored,
-}
-
-impl LinkAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LinkAction::Added => "added",
-            LinkAction::Removed => "removed",
-            LinkAction::PageDeleted => "page_deleted",
-            LinkAction::PageRestored => "page_restored",
-        }
-    }
-}
-
 /// One external link added or removed by a page-links-change event.
 #[derive(Debug, Clone)]
 pub struct LinkChangeRow {
@@ -126,3 +105,21 @@ pub struct WriteOutcome {
     pub hashtag_uses: u64,
     pub link_events: u64,
 }
+
+/// The tables whose rows `/api/status` counts: each backend's writer keeps
+/// their totals in `row_counts`, adding a batch's deltas (indexed by the
+/// constants below) in the batch's transaction.
+pub(crate) const COUNTED_TABLES: [&str; 6] = [
+    "hashtag_edits",
+    "hashtag_uses",
+    "hashtag_tags",
+    "link_events",
+    "page_links",
+    "page_events",
+];
+pub(crate) const EDITS: usize = 0;
+pub(crate) const USES: usize = 1;
+pub(crate) const TAGS: usize = 2;
+pub(crate) const LINK_EVENTS: usize = 3;
+pub(crate) const PAGE_LINKS: usize = 4;
+pub(crate) const PAGE_EVENTS: usize = 5;

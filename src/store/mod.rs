@@ -8,28 +8,25 @@
 //! are already stored changes nothing.
 
 mod batch;
-pub mod hashtag_queries;
-pub mod link_queries;
-mod link_rollup;
+pub mod hashtags;
+pub mod links;
 mod postgres;
-mod postgres_hashtags;
-mod postgres_links;
-mod postgres_tls;
+pub mod sql;
 mod sqlite;
-mod sqlite_hashtags;
-mod sqlite_links;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::Serialize;
 
-pub use batch::{Batch, HashtagEdit, LinkAction, LinkChangeRow, Op, PageEventRow, WriteOutcome};
-pub use hashtag_queries::HashtagQueries;
-pub use link_queries::{LinkQueries, Provenance};
+pub use batch::{
+    Batch, HashtagEdit, LinkAction, LinkChangeRow, Op, PageEventRow, Provenance, WriteOutcome,
+};
+pub use hashtags::HashtagQueries;
+pub use links::LinkQueries;
 pub use postgres::{PostgresStore, redact_url};
 pub use sqlite::SqliteStore;
-pub use sqlite_hashtags::bulk_load_hashtag_edits;
+pub use sqlite::bulk_load_hashtag_edits;
 
 /// Errors from any backend. Messages name what failed and, where there is one,
 /// the fix.
@@ -78,10 +75,8 @@ pub trait Store: LinkQueries + Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
-    /// Hashtag queries, where the backend has them (issue 3).
-    fn hashtags(&self) -> Option<&dyn HashtagQueries> {
-        None
-    }
+    /// The hashtag queries (every backend answers them).
+    fn hashtags(&self) -> &dyn HashtagQueries;
 
     /// Applies the batch and stores its position in one transaction.
     /// The batch is shared so that a retry after a failure needs no copy.

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """An independent implementation of wikiwatch's hashtag rules, used to derive
-the expected counts asserted by tests/ingest_e2e.rs from the real recordings.
+the expected counts asserted by tests/it/ingest_e2e.rs from the real recordings.
 
 Usage: hashtags.py FILE... -> prints "edits uses" for non-bot recentchange
 events (Wikidata included), de-duplicated by meta.id."""

@@ -1,4 +1,4 @@
--- Hashtag queries (issue 3): the PostgreSQL twin of
+-- Hashtag queries: the PostgreSQL twin of
 -- migrations/sqlite/0002_hashtags.sql. Per-tag aggregates answer the queries
 -- that filter on one tag only (a tag's page, a campaign's totals and
 -- leaderboards) without reading the tag's edits. SQLite keeps them exact with

@@ -1,4 +1,4 @@
--- Issue 4, the external-link log: what the queries and feeds need beyond
+-- The external-link log: what the queries and feeds need beyond
 -- 0001 (the PostgreSQL twin of migrations/sqlite/0003_links.sql).
 
 -- ip / temp / named, from the performer's name at ingest (NULL without a performer).

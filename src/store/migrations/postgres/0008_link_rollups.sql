@@ -1,6 +1,6 @@
 -- Per-domain rollups of the link log, kept by triggers in the same
 -- transaction as each event: the PostgreSQL twin of
--- migrations/sqlite/0007_link_rollups.sql (see there and src/store/link_rollup.rs).
+-- migrations/sqlite/0008_link_rollups.sql (see there and src/links/rollup.rs).
 -- Keys sort in "C" order, like the report scan's ranking.
 
 CREATE TABLE link_domain_days (

@@ -1,4 +1,4 @@
--- The PostgreSQL twin of migrations/sqlite/0008_link_adders.sql: how many
+-- The PostgreSQL twin of migrations/sqlite/0009_link_adders.sql: how many
 -- users and wikis made signal additions of a domain, kept by statement-level
 -- triggers on link_domain_keys (migration 8).
 CREATE TABLE link_domain_adders (

@@ -1,4 +1,4 @@
--- Hashtag queries (issue 3): per-tag aggregates kept exact by triggers on
+-- Hashtag queries: per-tag aggregates kept exact by triggers on
 -- every new use row. A use row is unique per (edit, tag), so each counts
 -- edits, never tag rows twice. They answer the queries that filter on one
 -- tag only (a tag's page, a campaign's totals and leaderboards) without

@@ -1,4 +1,4 @@
--- Issue 4, the external-link log: what the queries and feeds need beyond 0001.
+-- The external-link log: what the queries and feeds need beyond 0001.
 
 -- ip / temp / named, from the performer's name at ingest (NULL without a performer).
 ALTER TABLE link_events ADD COLUMN editor_kind TEXT;

@@ -1,4 +1,4 @@
--- Issue 4, report speed: the "present now" count of a report starts from the
+-- Report speed: the "present now" count of a report starts from the
 -- link events its filter matches (through their own indexes) and finds the
 -- page_links rows whose latest event each one is, instead of reading every
 -- page_links row.

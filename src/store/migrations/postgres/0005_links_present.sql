@@ -1,0 +1,6 @@
+-- No change on PostgreSQL; the number matches SQLite's 0005 (the
+-- page_links (last_event_id) index for a report's "present now" count).
+-- SQLite needs that index to start the count from the link events the
+-- filter matches; PostgreSQL's planner answers the same join without it
+-- (hash join), and adding it would cost every page_links update an index
+-- write, so PostgreSQL keeps its schema as it was.

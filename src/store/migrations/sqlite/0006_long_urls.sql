@@ -1,0 +1,4 @@
+-- No change on SQLite; the number matches PostgreSQL's 0006 (long URLs).
+-- PostgreSQL indexes long text by its md5 because a b-tree entry there holds
+-- at most about 2.7 kB; SQLite's b-trees keep any length (overflow pages), so
+-- its unique key and indexes on the URL columns take long URLs as they are.
