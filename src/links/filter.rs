@@ -287,6 +287,12 @@ pub struct LinkFilter {
     pub page: Option<(String, String)>,
 }
 
+/// Patterns and users one collection may hold: each becomes a bound value of
+/// every query over the collection, and the backends bind at most a few
+/// thousand values at a time.
+pub const MAX_COLLECTION_PATTERNS: usize = 500;
+pub const MAX_COLLECTION_USERS: usize = 1000;
+
 /// A named set of URL patterns (a partner's website), with an optional list
 /// of usernames (the partner's users).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -321,6 +327,24 @@ impl CollectionDef {
             return Err(invalid(
                 "patterns",
                 "a collection needs at least one pattern",
+            ));
+        }
+        if self.patterns.len() > MAX_COLLECTION_PATTERNS {
+            return Err(invalid(
+                "patterns",
+                format!(
+                    "a collection holds at most {MAX_COLLECTION_PATTERNS} patterns, not {}; split it into collections that share a group",
+                    self.patterns.len()
+                ),
+            ));
+        }
+        if self.users.len() > MAX_COLLECTION_USERS {
+            return Err(invalid(
+                "users",
+                format!(
+                    "a collection holds at most {MAX_COLLECTION_USERS} users, not {}",
+                    self.users.len()
+                ),
             ));
         }
         self.patterns

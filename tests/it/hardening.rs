@@ -312,3 +312,47 @@ async fn the_bearer_scheme_is_case_insensitive_and_stats_export() {
     let row: serde_json::Value = serde_json::from_str(nd.trim()).unwrap();
     assert!(row["edits"].is_number(), "{nd}");
 }
+
+#[tokio::test]
+async fn a_collection_at_the_pattern_limit_answers_and_one_over_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_up, app) = start(dir.path(), &["--admin-token", "s3cret"]);
+    let client = reqwest::Client::new();
+    let put = |name: &'static str, patterns: Vec<String>| {
+        client
+            .put(app.url(&format!("/api/admin/links/collections/{name}")))
+            .header("authorization", "Bearer s3cret")
+            .json(&serde_json::json!({ "patterns": patterns }))
+            .send()
+    };
+    let domains = |n: usize| {
+        (0..n)
+            .map(|i| format!("site{i}.example"))
+            .collect::<Vec<_>>()
+    };
+    let resp = put("too-big", domains(501)).await.unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["parameter"], "patterns", "{body}");
+    assert!(
+        body["error"].as_str().unwrap_or("").contains("at most 500"),
+        "{body}"
+    );
+
+    let mut at_limit = domains(499);
+    at_limit.push("doi.org".into());
+    assert!(put("big", at_limit).await.unwrap().status().is_success());
+    for path in [
+        "/api/links/collections/big",
+        "/api/links/collections/big?provenance=all",
+        "/links/collections/big",
+    ] {
+        let resp = client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(
+            resp.status(),
+            200,
+            "{path}: {}",
+            resp.text().await.unwrap_or_default()
+        );
+    }
+}
