@@ -49,6 +49,10 @@ pub enum StoreError {
     Migration { version: i64, reason: String },
     #[error("store task failed: {0}")]
     Task(String),
+    #[error(
+        "commits to {path} would not be durable: {problem}; wikiwatch writes nothing until it is restarted on a sound database (nothing is lost: ingest resumes from the last durable position)"
+    )]
+    NotDurable { path: String, problem: String },
 }
 
 /// Row count of one table, for `/api/status`.

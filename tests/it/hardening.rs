@@ -356,3 +356,42 @@ async fn a_collection_at_the_pattern_limit_answers_and_one_over_is_refused() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_deleted_write_ahead_log_stops_commits_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_up, mut app) = start_on(dir.path(), &["--live-rate", "200"], &[]);
+    support::wait_committed(&app, support::REAL_EVENTS).await;
+    let wal = dir.path().join("db.sqlite-wal");
+    assert!(wal.exists(), "SQLite runs in WAL mode");
+    std::fs::remove_file(&wal).unwrap();
+    let failing = wait_for(
+        "the lost log in /api/status",
+        Duration::from_secs(60),
+        || async {
+            let s = support::status(&app).await?;
+            let error = s["upstream"]["last_error"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            (support::counter(&s, "store_errors") >= 1 && error.contains("write-ahead log"))
+                .then_some(s)
+        },
+    )
+    .await;
+    // Nothing more is reported as committed while the log is gone.
+    let committed = support::counter(&failing, "events_committed");
+    wait_for(
+        "another failed attempt",
+        Duration::from_secs(60),
+        || async {
+            let s = support::status(&app).await?;
+            (support::counter(&s, "store_errors") > support::counter(&failing, "store_errors"))
+                .then_some(())
+        },
+    )
+    .await;
+    let later = support::status(&app).await.unwrap();
+    assert_eq!(support::counter(&later, "events_committed"), committed);
+    assert_eq!(app.terminate(), Some(0), "log:\n{}", app.log());
+}

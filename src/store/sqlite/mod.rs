@@ -9,6 +9,7 @@
 //! being new, which is what makes replays change nothing. Migrations:
 //! `migrate.rs`; queries: `hashtags.rs`, `links.rs`.
 
+mod durability;
 mod hashtags;
 mod links;
 mod migrate;
@@ -80,13 +81,16 @@ impl SqliteStore {
         .await
         .map_err(|e| StoreError::Task(e.to_string()))??;
 
+        let identity = durability::FileIdentity::of(&path)?;
         let (tx, mut rx) = mpsc::channel::<(Arc<Batch>, Reply)>(4);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || {
                 let mut conn = conn;
                 while let Some((batch, reply)) = rx.blocking_recv() {
-                    let result = write::apply(&mut conn, &batch);
+                    let result = identity
+                        .check()
+                        .and_then(|()| write::apply(&mut conn, &batch));
                     let _ = reply.send(result);
                 }
             })
